@@ -1,0 +1,303 @@
+using MediaServer.Core.Media;
+
+namespace MediaServer.Core.Streams;
+
+/// <summary>
+/// One live stream: its current publisher, its subscribers, the latest decoder configurations and
+/// metadata, and the cached group of pictures that lets a new player start on a keyframe at once.
+/// </summary>
+public sealed class LiveStream
+{
+    private readonly StreamHubOptions _options;
+    private readonly Lock _lock = new();
+    private readonly List<Subscription> _subscribers = [];
+    private readonly List<MediaFrame> _gop = [];
+    private long _gopBytes;
+    private bool _gopOverflow;
+    private MediaFrame? _videoConfig;
+    private MediaFrame? _audioConfig;
+    private MediaFrame? _metadata;
+    private Publisher? _publisher;
+    private bool _ended;
+    private readonly Dictionary<string, string> _diagnostics = new(StringComparer.Ordinal);
+    private long _framesIn;
+    private long _bytesIn;
+
+    internal LiveStream(string id, StreamHubOptions options)
+    {
+        Id = id;
+        _options = options;
+        StartedAt = DateTimeOffset.UtcNow;
+    }
+
+    public string Id { get; }
+
+    public DateTimeOffset StartedAt { get; }
+
+    /// <summary>How many publishers this stream has had (1 for the first, +1 per takeover or reconnect).</summary>
+    public int Generation { get; private set; }
+
+    public bool IsEnded => Volatile.Read(ref _ended);
+
+    public long FramesIn => Interlocked.Read(ref _framesIn);
+
+    public long BytesIn => Interlocked.Read(ref _bytesIn);
+
+    /// <summary>True once a video configuration or video frame was seen.</summary>
+    public bool HasVideo { get; private set; }
+
+    /// <summary>True once an audio configuration or audio frame was seen.</summary>
+    public bool HasAudio { get; private set; }
+
+    public int SubscriberCount
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _subscribers.Count;
+            }
+        }
+    }
+
+    /// <summary>Problems a user can act on (unsupported codec, long keyframe interval, ...), by key.</summary>
+    public IReadOnlyDictionary<string, string> Diagnostics
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return new Dictionary<string, string>(_diagnostics, StringComparer.Ordinal);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Records a diagnostic for the stream's status. Returns true the first time a key is reported, so the
+    /// caller logs it once.
+    /// </summary>
+    public bool ReportDiagnostic(string key, string message)
+    {
+        lock (_lock)
+        {
+            return _diagnostics.TryAdd(key, message);
+        }
+    }
+
+    /// <summary>
+    /// Subscribes to the stream. With <paramref name="replayGop"/>, the subscriber first receives the
+    /// metadata, the decoder configurations and the cached frames since the last keyframe.
+    /// </summary>
+    public Subscription Subscribe(bool replayGop, int? capacity = null)
+    {
+        var subscription = new Subscription(this, capacity ?? _options.SubscriberQueueCapacity);
+        lock (_lock)
+        {
+            if (_ended)
+            {
+                subscription.Complete();
+                return subscription;
+            }
+
+            if (replayGop)
+            {
+                if (_metadata is { } metadata)
+                {
+                    subscription.Offer(metadata);
+                }
+
+                if (_videoConfig is { } video)
+                {
+                    subscription.Offer(video);
+                }
+
+                if (_audioConfig is { } audio)
+                {
+                    subscription.Offer(audio);
+                }
+
+                foreach (var frame in _gop)
+                {
+                    subscription.Offer(frame);
+                }
+            }
+
+            _subscribers.Add(subscription);
+        }
+
+        return subscription;
+    }
+
+    /// <summary>Offers the current configurations to a subscriber resuming after drops (called under the lock).</summary>
+    internal void OfferConfigs(Subscription subscription)
+    {
+        if (_videoConfig is { } video)
+        {
+            subscription.Offer(video);
+        }
+
+        if (_audioConfig is { } audio)
+        {
+            subscription.Offer(audio);
+        }
+    }
+
+    internal void Unsubscribe(Subscription subscription)
+    {
+        lock (_lock)
+        {
+            _subscribers.Remove(subscription);
+        }
+    }
+
+    internal Publisher? AttachPublisher(Publisher publisher)
+    {
+        lock (_lock)
+        {
+            var previous = _publisher;
+            _publisher = publisher;
+            Generation++;
+            if (previous is not null)
+            {
+                ClearGop();
+            }
+
+            return previous;
+        }
+    }
+
+    /// <summary>Returns true when the stream has no publisher left and must end.</summary>
+    internal bool DetachPublisher(Publisher publisher)
+    {
+        lock (_lock)
+        {
+            if (!ReferenceEquals(_publisher, publisher))
+            {
+                return false;
+            }
+
+            _publisher = null;
+            return true;
+        }
+    }
+
+    internal void Distribute(in MediaFrame frame)
+    {
+        Interlocked.Increment(ref _framesIn);
+        Interlocked.Add(ref _bytesIn, frame.Payload.Length);
+        lock (_lock)
+        {
+            if (_ended)
+            {
+                return;
+            }
+
+            Remember(frame);
+            foreach (var subscriber in _subscribers)
+            {
+                subscriber.Offer(frame);
+            }
+        }
+    }
+
+    internal void End()
+    {
+        Subscription[] subscribers;
+        lock (_lock)
+        {
+            if (_ended)
+            {
+                return;
+            }
+
+            Volatile.Write(ref _ended, true);
+            subscribers = [.. _subscribers];
+            _subscribers.Clear();
+            ClearGop();
+            Replace(ref _videoConfig, null);
+            Replace(ref _audioConfig, null);
+            Replace(ref _metadata, null);
+        }
+
+        foreach (var subscriber in subscribers)
+        {
+            subscriber.Complete();
+        }
+    }
+
+    private void Remember(in MediaFrame frame)
+    {
+        if (frame.Kind == MediaKind.Data)
+        {
+            Replace(ref _metadata, frame);
+            return;
+        }
+
+        if (frame.IsVideo)
+        {
+            HasVideo = true;
+        }
+        else
+        {
+            HasAudio = true;
+        }
+
+        if (frame.IsConfig)
+        {
+            if (frame.IsVideo)
+            {
+                Replace(ref _videoConfig, frame);
+            }
+            else
+            {
+                Replace(ref _audioConfig, frame);
+            }
+
+            return;
+        }
+
+        if (!HasVideo)
+        {
+            return; // Audio-only: every frame is a random access point; nothing to cache.
+        }
+
+        if (frame.IsVideo && frame.IsKeyframe)
+        {
+            ClearGop();
+            _gopOverflow = false;
+        }
+        else if (_gop.Count == 0 || _gopOverflow)
+        {
+            return; // No keyframe cached yet, or the GOP outgrew the cache: wait for the next keyframe.
+        }
+
+        if (_gop.Count >= _options.MaxGopCacheFrames || _gopBytes + frame.Payload.Length > _options.MaxGopCacheBytes)
+        {
+            ClearGop();
+            _gopOverflow = true;
+            return;
+        }
+
+        frame.Payload.AddRef();
+        _gop.Add(frame);
+        _gopBytes += frame.Payload.Length;
+    }
+
+    private void ClearGop()
+    {
+        foreach (var cached in _gop)
+        {
+            cached.Payload.Release();
+        }
+
+        _gop.Clear();
+        _gopBytes = 0;
+    }
+
+    private static void Replace(ref MediaFrame? slot, MediaFrame? frame)
+    {
+        frame?.Payload.AddRef();
+        slot?.Payload.Release();
+        slot = frame;
+    }
+}

@@ -1,0 +1,98 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace MediaServer.Core.Streams;
+
+/// <summary>
+/// The registry of live streams: one publisher per stream, any number of subscribers.
+/// </summary>
+/// <remarks>
+/// A second publisher on a stream that already has one takes it over: the old publisher's
+/// <see cref="Publisher.Revoked"/> token fires (its connection should close) and the stream goes on with
+/// the new one, its first frame flagged <see cref="Media.FrameFlags.Discontinuity"/>. When the last
+/// publisher leaves, the stream ends: subscribers drain and complete, <see cref="StreamEnded"/> fires.
+/// </remarks>
+public sealed class StreamHub
+{
+    private readonly ConcurrentDictionary<string, LiveStream> _streams = new(StringComparer.Ordinal);
+    private readonly Lock _lock = new();
+    private readonly ILogger _logger;
+
+    public StreamHub(StreamHubOptions? options = null, ILoggerFactory? loggerFactory = null)
+    {
+        Options = options ?? new StreamHubOptions();
+        _logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger<StreamHub>();
+    }
+
+    public StreamHubOptions Options { get; }
+
+    /// <summary>Raised (synchronously, on the publisher's thread) when a stream gets its first publisher.</summary>
+    public event Action<LiveStream>? StreamStarted;
+
+    /// <summary>Raised when a stream has ended and its subscribers were completed.</summary>
+    public event Action<LiveStream>? StreamEnded;
+
+    /// <summary>Live streams right now.</summary>
+    public ICollection<LiveStream> Streams => _streams.Values;
+
+    /// <summary>The live stream with this id, or null.</summary>
+    public LiveStream? Find(string streamId) => _streams.TryGetValue(streamId, out var stream) ? stream : null;
+
+    /// <summary>Starts publishing on <paramref name="streamId"/>, taking the stream over if it already has a publisher.</summary>
+    public Publisher Publish(string streamId)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(streamId);
+        LiveStream stream;
+        Publisher? previous;
+        Publisher publisher;
+        bool started = false;
+        lock (_lock)
+        {
+            if (!_streams.TryGetValue(streamId, out stream!))
+            {
+                stream = new LiveStream(streamId, Options);
+                _streams[streamId] = stream;
+                started = true;
+            }
+
+            publisher = new Publisher(this, stream);
+            previous = stream.AttachPublisher(publisher);
+        }
+
+        if (previous is not null)
+        {
+            _logger.LogInformation("Stream {StreamId}: a new publisher took over; closing the previous one", streamId);
+            previous.Revoke();
+        }
+
+        if (started)
+        {
+            _logger.LogInformation("Stream {StreamId} started", streamId);
+            StreamStarted?.Invoke(stream);
+        }
+
+        return publisher;
+    }
+
+    internal void OnPublisherClosed(Publisher publisher)
+    {
+        var stream = publisher.Stream;
+        bool ended;
+        lock (_lock)
+        {
+            ended = stream.DetachPublisher(publisher);
+            if (ended)
+            {
+                _streams.TryRemove(new KeyValuePair<string, LiveStream>(stream.Id, stream));
+            }
+        }
+
+        if (ended)
+        {
+            stream.End();
+            _logger.LogInformation("Stream {StreamId} ended", stream.Id);
+            StreamEnded?.Invoke(stream);
+        }
+    }
+}
