@@ -1,0 +1,81 @@
+using Microsoft.Extensions.Options;
+
+namespace MediaServer.Hls;
+
+/// <summary>HLS output settings, bound from the configuration section <c>MediaServer:Hls</c>.</summary>
+public sealed class HlsOptions
+{
+    /// <summary>The configuration section the host binds.</summary>
+    public const string SectionName = "MediaServer:Hls";
+
+    /// <summary>
+    /// Wanted segment duration. With video a segment is cut at the first keyframe once it is at least this
+    /// long, so real segments are a whole number of GOPs; audio-only streams are cut by time.
+    /// </summary>
+    public TimeSpan SegmentDuration { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>
+    /// Segments in the live window. The window also never drops below 3 × target duration of media
+    /// (RFC 8216 §6.3.3: clients start no closer than three target durations to the end).
+    /// </summary>
+    public int PlaylistLength { get; set; } = 6;
+
+    /// <summary>
+    /// How long a segment removed from the window stays downloadable. Null means the RFC 8216 §6.2.2
+    /// minimum: segment duration + playlist duration (<see cref="SegmentDuration"/> × (<see cref="PlaylistLength"/> + 1)).
+    /// </summary>
+    public TimeSpan? RetainRemovedSegmentsFor { get; set; }
+
+    /// <summary>How long an ended stream's playlist (with EXT-X-ENDLIST) and segments stay servable.</summary>
+    public TimeSpan EndedStreamRetention { get; set; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>
+    /// Safety cap on one segment's bytes: a segment that reaches it is cut at the next frame even without a
+    /// keyframe. 64 MiB holds 2 s at 250 Mbit/s, far above any live contribution encode; it only guards
+    /// memory against a publisher that never sends a keyframe.
+    /// </summary>
+    public long MaxSegmentBytes { get; set; } = 64L * 1024 * 1024;
+
+    /// <summary>The effective retention of removed segments.</summary>
+    public TimeSpan EffectiveRetainRemovedSegmentsFor =>
+        RetainRemovedSegmentsFor ?? SegmentDuration * (PlaylistLength + 1);
+}
+
+/// <summary>Validates <see cref="HlsOptions"/> at start-up.</summary>
+public sealed class HlsOptionsValidator : IValidateOptions<HlsOptions>
+{
+    /// <summary>Longest allowed segment duration: EXT-X-TARGETDURATION is meant to be a few seconds, and
+    /// players buffer 3 × target before playing.</summary>
+    public static readonly TimeSpan MaxSegmentDuration = TimeSpan.FromSeconds(60);
+
+    public ValidateOptionsResult Validate(string? name, HlsOptions options)
+    {
+        List<string>? errors = null;
+        if (options.SegmentDuration < TimeSpan.FromMilliseconds(100) || options.SegmentDuration > MaxSegmentDuration)
+        {
+            (errors ??= []).Add($"MediaServer:Hls:SegmentDuration must be between 0.1 s and {MaxSegmentDuration.TotalSeconds} s.");
+        }
+
+        if (options.PlaylistLength is < 3 or > 100)
+        {
+            (errors ??= []).Add("MediaServer:Hls:PlaylistLength must be between 3 and 100 (RFC 8216 §6.3.3 wants 3 target durations in the window).");
+        }
+
+        if (options.RetainRemovedSegmentsFor is { } retain && retain < TimeSpan.Zero)
+        {
+            (errors ??= []).Add("MediaServer:Hls:RetainRemovedSegmentsFor must not be negative.");
+        }
+
+        if (options.EndedStreamRetention < TimeSpan.Zero)
+        {
+            (errors ??= []).Add("MediaServer:Hls:EndedStreamRetention must not be negative.");
+        }
+
+        if (options.MaxSegmentBytes < 64 * 1024)
+        {
+            (errors ??= []).Add("MediaServer:Hls:MaxSegmentBytes must be at least 64 KiB.");
+        }
+
+        return errors is null ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
+}

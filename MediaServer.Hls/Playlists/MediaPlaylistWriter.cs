@@ -1,0 +1,149 @@
+using System.Buffers;
+using System.Buffers.Text;
+using System.Text;
+using MediaServer.Hls.Storage;
+
+namespace MediaServer.Hls.Playlists;
+
+/// <summary>What a live media playlist shows at one moment.</summary>
+/// <param name="TargetDuration">EXT-X-TARGETDURATION (seconds; constant for the life of the playlist).</param>
+/// <param name="MediaSequence">Sequence number of the first listed segment (EXT-X-MEDIA-SEQUENCE).</param>
+/// <param name="DiscontinuitySequence">EXT-X-DISCONTINUITY tags that left the window (EXT-X-DISCONTINUITY-SEQUENCE).</param>
+/// <param name="SessionId">Prefix of the segment names: <c>{session}-{sequence}.ts</c>.</param>
+/// <param name="Segments">Complete segments, oldest first.</param>
+/// <param name="Ended">Whether to close the playlist with EXT-X-ENDLIST.</param>
+/// <param name="SegmentQuery">Query string (without '?') appended to every segment URI, e.g. a playback token.</param>
+public readonly record struct MediaPlaylist(
+    int TargetDuration,
+    long MediaSequence,
+    long DiscontinuitySequence,
+    string SessionId,
+    IReadOnlyList<HlsSegment> Segments,
+    bool Ended,
+    string? SegmentQuery = null);
+
+/// <summary>
+/// Renders a live media playlist (RFC 8216 §4.3) as UTF-8 bytes, invariant formatting:
+/// <code>
+/// #EXTM3U
+/// #EXT-X-VERSION:3                       (TS segments + decimal EXTINF need 3, nothing more)
+/// #EXT-X-TARGETDURATION:2
+/// #EXT-X-MEDIA-SEQUENCE:41
+/// #EXT-X-DISCONTINUITY-SEQUENCE:1         (only when non-zero)
+/// #EXT-X-PROGRAM-DATE-TIME:2026-01-01T12:00:00.000Z   (first segment and after each discontinuity)
+/// #EXTINF:2.000,
+/// 5f3a9c0d12ab-41.ts
+/// #EXT-X-DISCONTINUITY
+/// #EXT-X-PROGRAM-DATE-TIME:...
+/// #EXTINF:1.968,
+/// 5f3a9c0d12ab-42.ts?token=...
+/// #EXT-X-ENDLIST                          (only once the stream ended)
+/// </code>
+/// No EXT-X-PLAYLIST-TYPE: a live playlist has none (§4.3.3.5).
+/// </summary>
+public static class MediaPlaylistWriter
+{
+    /// <summary>Renders into a new array (once per playlist change, then served as-is).</summary>
+    public static byte[] Render(in MediaPlaylist playlist)
+    {
+        var writer = new ArrayBufferWriter<byte>(256 + (playlist.Segments.Count * 96));
+        Write(playlist, writer);
+        return writer.WrittenSpan.ToArray();
+    }
+
+    /// <summary>Renders into <paramref name="output"/>.</summary>
+    public static void Write(in MediaPlaylist playlist, IBufferWriter<byte> output)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(playlist.TargetDuration, 1);
+        Append(output, "#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:"u8);
+        AppendInteger(output, playlist.TargetDuration);
+        Append(output, "\n#EXT-X-MEDIA-SEQUENCE:"u8);
+        AppendInteger(output, playlist.MediaSequence);
+        Append(output, "\n"u8);
+        if (playlist.DiscontinuitySequence != 0)
+        {
+            Append(output, "#EXT-X-DISCONTINUITY-SEQUENCE:"u8);
+            AppendInteger(output, playlist.DiscontinuitySequence);
+            Append(output, "\n"u8);
+        }
+
+        var segments = playlist.Segments;
+        for (var i = 0; i < segments.Count; i++)
+        {
+            var segment = segments[i];
+            if (segment.Discontinuity)
+            {
+                Append(output, "#EXT-X-DISCONTINUITY\n"u8);
+            }
+
+            if (i == 0 || segment.Discontinuity)
+            {
+                Append(output, "#EXT-X-PROGRAM-DATE-TIME:"u8);
+                AppendDateTime(output, segment.ProgramDateTime);
+                Append(output, "\n"u8);
+            }
+
+            Append(output, "#EXTINF:"u8);
+            AppendInteger(output, segment.DurationMs / 1000);
+            Append(output, "."u8);
+            AppendInteger(output, segment.DurationMs % 1000, 3);
+            Append(output, ",\n"u8);
+            AppendAscii(output, playlist.SessionId);
+            Append(output, "-"u8);
+            AppendInteger(output, segment.SequenceNumber);
+            Append(output, ".ts"u8);
+            if (!string.IsNullOrEmpty(playlist.SegmentQuery))
+            {
+                Append(output, "?"u8);
+                AppendAscii(output, playlist.SegmentQuery);
+            }
+
+            Append(output, "\n"u8);
+        }
+
+        if (playlist.Ended)
+        {
+            Append(output, "#EXT-X-ENDLIST\n"u8);
+        }
+    }
+
+    /// <summary>The segment file name for a sequence number: <c>{session}-{sequence}.ts</c>.</summary>
+    public static string SegmentName(string sessionId, long sequenceNumber) =>
+        string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{sessionId}-{sequenceNumber}.ts");
+
+    private static void Append(IBufferWriter<byte> output, ReadOnlySpan<byte> bytes)
+    {
+        bytes.CopyTo(output.GetSpan(bytes.Length));
+        output.Advance(bytes.Length);
+    }
+
+    private static void AppendAscii(IBufferWriter<byte> output, string text)
+    {
+        var span = output.GetSpan(Encoding.UTF8.GetMaxByteCount(text.Length));
+        output.Advance(Encoding.UTF8.GetBytes(text, span));
+    }
+
+    private static void AppendInteger(IBufferWriter<byte> output, long value, int minDigits = 0)
+    {
+        var span = output.GetSpan(24);
+        var format = minDigits > 0 ? new StandardFormat('D', (byte)minDigits) : default;
+        if (!Utf8Formatter.TryFormat(value, span, out var written, format))
+        {
+            throw new InvalidOperationException("Integer did not fit its buffer.");
+        }
+
+        output.Advance(written);
+    }
+
+    // ISO 8601 with milliseconds, UTC: 2026-01-01T12:00:00.000Z (RFC 8216 §4.3.2.6).
+    private static void AppendDateTime(IBufferWriter<byte> output, DateTimeOffset time)
+    {
+        var span = output.GetSpan(32);
+        if (!time.UtcDateTime.TryFormat(span, out var written, "yyyy-MM-dd'T'HH:mm:ss.fff'Z'", System.Globalization.CultureInfo.InvariantCulture))
+        {
+            throw new InvalidOperationException("Date did not fit its buffer.");
+        }
+
+        output.Advance(written);
+    }
+}

@@ -1,0 +1,162 @@
+using System.Globalization;
+using MediaServer.Hls.Storage;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace MediaServer.Hls.Serving;
+
+/// <summary>
+/// HTTP endpoints serving HLS from memory:
+/// <list type="bullet">
+/// <item><c>GET|HEAD /live/{streamId}/index.m3u8</c> — <c>application/vnd.apple.mpegurl</c>,
+/// <c>Cache-Control: no-cache</c> (a live playlist changes every segment).</item>
+/// <item><c>GET|HEAD /live/{streamId}/{session}-{sequence}.ts</c> — <c>video/mp2t</c>,
+/// <c>Cache-Control: public, max-age=31536000, immutable</c>. Immutable is safe because a segment name
+/// never names two contents: the random per-run session id in it changes when a stream id is
+/// republished, and within a run sequence numbers only grow.</item>
+/// <item><c>OPTIONS</c> on both: CORS preflight (GET/HEAD, <c>Authorization</c> and <c>Range</c> headers).</item>
+/// </list>
+/// Every response carries <c>Access-Control-Allow-Origin: *</c> (players are often on another origin).
+/// Unknown streams, segments and sessions are 404; a refused <see cref="IPlaybackAuthorizer"/> is 403.
+/// Segment bytes go from the pooled chunk chain to the response body, under a lease, with no copy into
+/// an intermediate array.
+/// </summary>
+public static class HlsEndpoints
+{
+    public const string PlaylistContentType = "application/vnd.apple.mpegurl";
+    public const string SegmentContentType = "video/mp2t";
+    public const string PlaylistCacheControl = "no-cache";
+    public const string SegmentCacheControl = "public, max-age=31536000, immutable";
+
+    private static readonly string[] s_readMethods = [HttpMethods.Get, HttpMethods.Head];
+    private static readonly string[] s_preflightMethods = [HttpMethods.Options];
+
+    /// <summary>Maps the HLS endpoints under <paramref name="prefix"/> (default <c>/live</c>).</summary>
+    public static IEndpointRouteBuilder MapHls(this IEndpointRouteBuilder endpoints, string prefix = "/live")
+    {
+        prefix = prefix.TrimEnd('/');
+        var playlist = prefix + "/{streamId}/index.m3u8";
+        var segment = prefix + "/{streamId}/{segment}.ts";
+        endpoints.MapMethods(playlist, s_readMethods, ServePlaylistAsync).WithDisplayName("HLS playlist");
+        endpoints.MapMethods(segment, s_readMethods, ServeSegmentAsync).WithDisplayName("HLS segment");
+        endpoints.MapMethods(playlist, s_preflightMethods, Preflight).WithDisplayName("HLS playlist preflight");
+        endpoints.MapMethods(segment, s_preflightMethods, Preflight).WithDisplayName("HLS segment preflight");
+        return endpoints;
+    }
+
+    /// <summary>Parses <c>{session}-{sequence}</c> (the segment name without <c>.ts</c>).</summary>
+    public static bool TryParseSegmentName(ReadOnlySpan<char> name, out ReadOnlySpan<char> sessionId, out long sequenceNumber)
+    {
+        var dash = name.LastIndexOf('-');
+        sessionId = dash > 0 ? name[..dash] : default;
+        sequenceNumber = 0;
+        return dash > 0
+            && long.TryParse(name[(dash + 1)..], NumberStyles.None, CultureInfo.InvariantCulture, out sequenceNumber);
+    }
+
+    private static async Task ServePlaylistAsync(HttpContext context)
+    {
+        var response = context.Response;
+        response.Headers.AccessControlAllowOrigin = "*";
+        var streamId = context.Request.RouteValues["streamId"] as string;
+        var stream = streamId is null ? null : context.RequestServices.GetRequiredService<HlsStreamStore>().Find(streamId);
+        if (stream?.Playlist is not { } playlist)
+        {
+            NotFound(response);
+            return;
+        }
+
+        var authorization = await context.RequestServices.GetRequiredService<IPlaybackAuthorizer>()
+            .AuthorizeAsync(context, stream.StreamId, HlsResourceKind.Playlist).ConfigureAwait(false);
+        if (!authorization.IsAllowed)
+        {
+            Forbidden(response);
+            return;
+        }
+
+        if (!string.IsNullOrEmpty(authorization.SegmentQuery))
+        {
+            playlist = stream.RenderPlaylist(authorization.SegmentQuery) ?? playlist;
+        }
+
+        response.StatusCode = StatusCodes.Status200OK;
+        response.ContentType = PlaylistContentType;
+        response.Headers.CacheControl = PlaylistCacheControl;
+        response.ContentLength = playlist.Length;
+        if (!HttpMethods.IsHead(context.Request.Method))
+        {
+            await response.Body.WriteAsync(playlist, context.RequestAborted).ConfigureAwait(false);
+        }
+    }
+
+    private static async Task ServeSegmentAsync(HttpContext context)
+    {
+        var response = context.Response;
+        response.Headers.AccessControlAllowOrigin = "*";
+        var streamId = context.Request.RouteValues["streamId"] as string;
+        var name = context.Request.RouteValues["segment"] as string;
+        var stream = streamId is null ? null : context.RequestServices.GetRequiredService<HlsStreamStore>().Find(streamId);
+        if (stream is null
+            || !TryParseSegmentName(name, out var sessionId, out var sequenceNumber)
+            || !sessionId.SequenceEqual(stream.SessionId))
+        {
+            NotFound(response);
+            return;
+        }
+
+        var authorization = await context.RequestServices.GetRequiredService<IPlaybackAuthorizer>()
+            .AuthorizeAsync(context, stream.StreamId, HlsResourceKind.Segment).ConfigureAwait(false);
+        if (!authorization.IsAllowed)
+        {
+            Forbidden(response);
+            return;
+        }
+
+        if (!stream.TryAcquireSegment(sequenceNumber, out var segment))
+        {
+            NotFound(response);
+            return;
+        }
+
+        try
+        {
+            response.StatusCode = StatusCodes.Status200OK;
+            response.ContentType = SegmentContentType;
+            response.Headers.CacheControl = SegmentCacheControl;
+            response.ContentLength = segment!.Length;
+            if (!HttpMethods.IsHead(context.Request.Method))
+            {
+                await segment.Buffer.WriteToAsync(response.BodyWriter, context.RequestAborted).ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            segment!.Buffer.Release();
+        }
+    }
+
+    private static Task Preflight(HttpContext context)
+    {
+        var headers = context.Response.Headers;
+        headers.AccessControlAllowOrigin = "*";
+        headers.AccessControlAllowMethods = "GET, HEAD, OPTIONS";
+        headers.AccessControlAllowHeaders = "Authorization, Range";
+        headers.AccessControlMaxAge = "86400";
+        context.Response.StatusCode = StatusCodes.Status204NoContent;
+        return Task.CompletedTask;
+    }
+
+    private static void NotFound(HttpResponse response)
+    {
+        response.StatusCode = StatusCodes.Status404NotFound;
+        response.Headers.CacheControl = "no-store";
+    }
+
+    private static void Forbidden(HttpResponse response)
+    {
+        response.StatusCode = StatusCodes.Status403Forbidden;
+        response.Headers.CacheControl = "no-store";
+    }
+}

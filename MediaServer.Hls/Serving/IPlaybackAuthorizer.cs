@@ -1,0 +1,38 @@
+using Microsoft.AspNetCore.Http;
+
+namespace MediaServer.Hls.Serving;
+
+/// <summary>What an HLS request asks for.</summary>
+public enum HlsResourceKind : byte
+{
+    Playlist = 1,
+    Segment = 2,
+}
+
+/// <summary>The answer of an <see cref="IPlaybackAuthorizer"/>.</summary>
+/// <param name="IsAllowed">Serve the resource (else 403).</param>
+/// <param name="SegmentQuery">For playlists: a query string (without '?') to append to every segment URI,
+/// e.g. the playback token that authorised the playlist, since Apple players do not send custom headers
+/// on segment requests. Null serves the cached playlist as-is.</param>
+public readonly record struct PlaybackAuthorization(bool IsAllowed, string? SegmentQuery = null)
+{
+    public static PlaybackAuthorization Allow => new(true);
+
+    public static PlaybackAuthorization Deny => new(false);
+}
+
+/// <summary>
+/// The seam for playback authorisation, called once per HLS request (playlist and segment) before
+/// anything is served. The host replaces the default with token checks.
+/// </summary>
+public interface IPlaybackAuthorizer
+{
+    ValueTask<PlaybackAuthorization> AuthorizeAsync(HttpContext context, string streamId, HlsResourceKind kind);
+}
+
+/// <summary>Default: everyone may watch.</summary>
+public sealed class AllowAllPlaybackAuthorizer : IPlaybackAuthorizer
+{
+    public ValueTask<PlaybackAuthorization> AuthorizeAsync(HttpContext context, string streamId, HlsResourceKind kind) =>
+        ValueTask.FromResult(PlaybackAuthorization.Allow);
+}

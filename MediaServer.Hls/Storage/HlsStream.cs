@@ -1,0 +1,288 @@
+using System.Security.Cryptography;
+using MediaServer.Hls.Playlists;
+
+namespace MediaServer.Hls.Storage;
+
+/// <summary>
+/// The HLS side of one live stream: its window of complete segments, the segments recently removed from
+/// it (still downloadable for <see cref="HlsOptions.RetainRemovedSegmentsFor"/>), the rendered playlist
+/// and whether the stream ended.
+/// </summary>
+/// <remarks>
+/// One writer (the stream's segmenter) and any number of readers (HTTP requests). Mutations and segment
+/// look-ups take a short lock; the rendered playlist is an immutable array swapped atomically, so serving
+/// it takes no lock. Segment bytes are read under a lease (<see cref="TryAcquireSegment"/>).
+/// </remarks>
+public sealed class HlsStream : IDisposable
+{
+    private readonly HlsOptions _options;
+    private readonly TimeProvider _time;
+    private readonly Lock _lock = new();
+    private readonly List<HlsSegment> _window = [];
+    private readonly Queue<(HlsSegment Segment, long ExpiresAt)> _removed = new();
+    private long _windowDurationMs;
+    private long _mediaSequence;
+    private long _discontinuitySequence;
+    private long _nextSequence;
+    private int _targetDuration;
+    private byte[]? _playlist;
+    private bool _ended;
+    private long _endedAt;
+    private bool _disposed;
+
+    public HlsStream(string streamId, HlsOptions options, TimeProvider? timeProvider = null, string? sessionId = null)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(streamId);
+        StreamId = streamId;
+        _options = options;
+        _time = timeProvider ?? TimeProvider.System;
+        SessionId = sessionId ?? NewSessionId();
+    }
+
+    public string StreamId { get; }
+
+    /// <summary>
+    /// A random id for this run of the stream, part of every segment name (<c>{session}-{seq}.ts</c>).
+    /// A stream id republished later gets a new session, so a segment URL never names two different
+    /// contents and segments can be cached as immutable.
+    /// </summary>
+    public string SessionId { get; }
+
+    /// <summary>EXT-X-TARGETDURATION in seconds, 0 until the first segment is complete; then constant.</summary>
+    public int TargetDuration => Volatile.Read(ref _targetDuration);
+
+    public bool IsEnded => Volatile.Read(ref _ended);
+
+    /// <summary>The rendered playlist, or null before the first segment is complete.</summary>
+    public byte[]? Playlist => Volatile.Read(ref _playlist);
+
+    /// <summary>Media sequence number of the first segment in the window.</summary>
+    public long MediaSequence
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _mediaSequence;
+            }
+        }
+    }
+
+    /// <summary>The sequence number the next added segment gets.</summary>
+    public long NextSequenceNumber
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _nextSequence;
+            }
+        }
+    }
+
+    /// <summary>A copy of the window (tests, status).</summary>
+    public HlsSegment[] GetWindow()
+    {
+        lock (_lock)
+        {
+            return [.. _window];
+        }
+    }
+
+    /// <summary>
+    /// Adds a complete segment (its buffer's reference passes to this stream), slides the window and
+    /// re-renders the playlist. <paramref name="targetDuration"/> is fixed by the first call.
+    /// </summary>
+    public HlsSegment AddSegment(int targetDuration, long durationMs, bool discontinuity, DateTimeOffset programDateTime, SegmentBuffer buffer)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(targetDuration, 1);
+        buffer.Complete();
+        lock (_lock)
+        {
+            if (_ended || _disposed)
+            {
+                buffer.Release();
+                throw new InvalidOperationException("The HLS stream has ended.");
+            }
+
+            if (_targetDuration == 0)
+            {
+                Volatile.Write(ref _targetDuration, targetDuration);
+            }
+
+            var segment = new HlsSegment(_nextSequence++, durationMs, discontinuity, programDateTime, buffer);
+            _window.Add(segment);
+            _windowDurationMs += durationMs;
+            SlideWindow();
+            ExpireRemoved(_time.GetTimestamp());
+            Render();
+            return segment;
+        }
+    }
+
+    /// <summary>Marks the stream ended: the playlist gets EXT-X-ENDLIST and the window stops sliding.</summary>
+    public void MarkEnded()
+    {
+        lock (_lock)
+        {
+            if (_ended)
+            {
+                return;
+            }
+
+            _ended = true;
+            _endedAt = _time.GetTimestamp();
+            if (_targetDuration > 0)
+            {
+                Render();
+            }
+        }
+    }
+
+    /// <summary>True when the stream ended at least <paramref name="retention"/> ago.</summary>
+    public bool EndedLongerThan(TimeSpan retention)
+    {
+        lock (_lock)
+        {
+            return _ended && _time.GetElapsedTime(_endedAt) >= retention;
+        }
+    }
+
+    /// <summary>Drops removed segments whose retention expired (also done on every added segment).</summary>
+    public void ExpireRemovedSegments()
+    {
+        lock (_lock)
+        {
+            ExpireRemoved(_time.GetTimestamp());
+        }
+    }
+
+    /// <summary>Number of removed segments still kept downloadable.</summary>
+    public int RetainedRemovedCount
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _removed.Count;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Finds a segment (in the window or recently removed) and takes a read lease on its buffer; the caller
+    /// calls <see cref="SegmentBuffer.Release"/> when done.
+    /// </summary>
+    public bool TryAcquireSegment(long sequenceNumber, out HlsSegment? segment)
+    {
+        lock (_lock)
+        {
+            segment = Find(sequenceNumber);
+            if (segment is not null && segment.Buffer.TryAcquire())
+            {
+                return true;
+            }
+        }
+
+        segment = null;
+        return false;
+    }
+
+    /// <summary>Renders the playlist with a query string appended to every segment URI (playback tokens).</summary>
+    public byte[]? RenderPlaylist(string? segmentQuery)
+    {
+        lock (_lock)
+        {
+            return _targetDuration == 0 ? null : RenderCore(segmentQuery);
+        }
+    }
+
+    /// <summary>Releases every segment buffer (readers holding a lease finish first).</summary>
+    public void Dispose()
+    {
+        lock (_lock)
+        {
+            if (_disposed)
+            {
+                return;
+            }
+
+            _disposed = true;
+            _ended = true;
+            foreach (var segment in _window)
+            {
+                segment.Buffer.Release();
+            }
+
+            _window.Clear();
+            while (_removed.TryDequeue(out var removed))
+            {
+                removed.Segment.Buffer.Release();
+            }
+        }
+    }
+
+    private HlsSegment? Find(long sequenceNumber)
+    {
+        if (_window.Count > 0 && sequenceNumber >= _window[0].SequenceNumber)
+        {
+            var index = sequenceNumber - _window[0].SequenceNumber;
+            return index < _window.Count ? _window[(int)index] : null;
+        }
+
+        foreach (var (segment, _) in _removed)
+        {
+            if (segment.SequenceNumber == sequenceNumber)
+            {
+                return segment;
+            }
+        }
+
+        return null;
+    }
+
+    // Removes the oldest segment while the window keeps more than PlaylistLength segments and at least
+    // 3 × target duration of media (RFC 8216 §6.2.2: "at least three times the target duration").
+    private void SlideWindow()
+    {
+        var minDurationMs = 3000L * _targetDuration;
+        var retainTicks = (long)(_options.EffectiveRetainRemovedSegmentsFor.TotalSeconds * _time.TimestampFrequency);
+        var now = _time.GetTimestamp();
+        while (_window.Count > _options.PlaylistLength && _windowDurationMs - _window[0].DurationMs >= minDurationMs)
+        {
+            var oldest = _window[0];
+            _window.RemoveAt(0);
+            _windowDurationMs -= oldest.DurationMs;
+            _mediaSequence++;
+            if (oldest.Discontinuity)
+            {
+                _discontinuitySequence++;
+            }
+
+            _removed.Enqueue((oldest, now + retainTicks));
+        }
+    }
+
+    private void ExpireRemoved(long now)
+    {
+        while (_removed.TryPeek(out var head) && head.ExpiresAt <= now)
+        {
+            _removed.Dequeue();
+            head.Segment.Buffer.Release();
+        }
+    }
+
+    private void Render() => Volatile.Write(ref _playlist, RenderCore(null));
+
+    private byte[] RenderCore(string? segmentQuery) =>
+        MediaPlaylistWriter.Render(new MediaPlaylist(
+            _targetDuration,
+            _mediaSequence,
+            _discontinuitySequence,
+            SessionId,
+            _window,
+            _ended,
+            segmentQuery));
+
+    private static string NewSessionId() => Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6));
+}

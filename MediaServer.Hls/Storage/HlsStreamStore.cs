@@ -1,0 +1,82 @@
+using System.Collections.Concurrent;
+
+namespace MediaServer.Hls.Storage;
+
+/// <summary>
+/// The HLS streams being served, by stream id. A stream republished under the same id replaces the old
+/// entry (the old one's segments are released; requests holding a lease finish first). Ended streams stay
+/// servable for <see cref="HlsOptions.EndedStreamRetention"/>, then <see cref="Sweep"/> removes them.
+/// </summary>
+public sealed class HlsStreamStore : IDisposable
+{
+    private readonly ConcurrentDictionary<string, HlsStream> _streams = new(StringComparer.Ordinal);
+    private readonly HlsOptions _options;
+
+    public HlsStreamStore(HlsOptions options)
+    {
+        _options = options;
+    }
+
+    public int Count => _streams.Count;
+
+    /// <summary>The stream with this id (live or ended but retained), or null.</summary>
+    public HlsStream? Find(string streamId) => _streams.TryGetValue(streamId, out var stream) ? stream : null;
+
+    /// <summary>Adds <paramref name="stream"/>, replacing and releasing any previous stream with the same id.</summary>
+    public void Add(HlsStream stream)
+    {
+        HlsStream? previous = null;
+        _streams.AddOrUpdate(
+            stream.StreamId,
+            static (_, added) => added,
+            (_, existing, added) =>
+            {
+                previous = existing;
+                return added;
+            },
+            stream);
+        if (previous is not null && !ReferenceEquals(previous, stream))
+        {
+            previous.Dispose();
+        }
+    }
+
+    /// <summary>Removes a stream if it is still the one stored under its id.</summary>
+    public bool Remove(HlsStream stream)
+    {
+        if (_streams.TryRemove(new KeyValuePair<string, HlsStream>(stream.StreamId, stream)))
+        {
+            stream.Dispose();
+            return true;
+        }
+
+        return false;
+    }
+
+    /// <summary>
+    /// Drops removed segments whose retention expired and ended streams older than
+    /// <see cref="HlsOptions.EndedStreamRetention"/>. Called periodically by <see cref="HlsService"/>.
+    /// </summary>
+    public int Sweep()
+    {
+        var removed = 0;
+        foreach (var (_, stream) in _streams)
+        {
+            stream.ExpireRemovedSegments();
+            if (stream.EndedLongerThan(_options.EndedStreamRetention) && Remove(stream))
+            {
+                removed++;
+            }
+        }
+
+        return removed;
+    }
+
+    public void Dispose()
+    {
+        foreach (var (_, stream) in _streams)
+        {
+            Remove(stream);
+        }
+    }
+}
