@@ -147,11 +147,12 @@ public sealed class HlsSegmenter
         if (frame.IsVideo && !_videoLed)
         {
             // The track set gains video: cut any audio-only segment; from now on cut at video keyframes.
-            _videoLed = true;
             if (_segment is not null)
             {
                 BreakTimeline();
             }
+
+            _videoLed = true;
         }
 
         if (frame.IsConfig)
