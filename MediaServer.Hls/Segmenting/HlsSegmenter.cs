@@ -52,6 +52,10 @@ public sealed class HlsSegmenter
     private const long DefaultAudioFrameMs = 23; // 1024 AAC samples at 44.1 kHz.
     private const long MaxFrameMs = 1000;        // A DTS step above this is a gap, not a frame duration.
 
+    /// <summary>Segments closed by breaks held back, at most, before the target duration is fixed anyway
+    /// (a publisher reconnecting in a loop must not keep the playlist unpublished).</summary>
+    private const int MaxHeldBackSegments = 3;
+
     private readonly HlsStream _stream;
     private readonly ISegmentMuxer _muxer;
     private readonly SegmentationPolicy _policy;
@@ -60,6 +64,7 @@ public sealed class HlsSegmenter
     private readonly Func<string, string, bool>? _reportDiagnostic;
     private readonly long _partDurationMs;
     private readonly DiscardWriter _discard = new();
+    private readonly List<ClosedSegment> _heldBack = [];
 
     private SegmentBuffer? _segment;
     private long _segmentStartDts;
@@ -188,7 +193,7 @@ public sealed class HlsSegmenter
                     ReportSizeCut();
                 }
 
-                Close(frame.Timestamp);
+                Close(frame.Timestamp, cutByPolicy: true);
                 Open(frame);
             }
             else if (_partDurationMs > 0 && leads && frame.Timestamp - _partStartDts >= _partDurationMs)
@@ -228,9 +233,10 @@ public sealed class HlsSegmenter
         _ended = true;
         if (_segment is not null)
         {
-            Close(EstimatedEnd());
+            Close(EstimatedEnd(), cutByPolicy: false);
         }
 
+        PublishPending();
         _stream.MarkEnded();
     }
 
@@ -283,7 +289,7 @@ public sealed class HlsSegmenter
         _segment = new SegmentBuffer();
         _segmentStartDts = frame.Timestamp;
         _segmentLastLeadDts = frame.Timestamp;
-        _segmentDiscontinuity = _pendingDiscontinuity && _stream.NextSequenceNumber > 0;
+        _segmentDiscontinuity = _pendingDiscontinuity && NextSequenceNumber > 0;
         _pendingDiscontinuity = false;
         _segmentProgramDateTime = !_segmentDiscontinuity && _nextProgramDateTime is { } next ? next : _time.GetUtcNow();
         _segmentHasMedia = false;
@@ -294,7 +300,9 @@ public sealed class HlsSegmenter
         _muxer.WriteTables(_segment);
     }
 
-    private void Close(long endDts)
+    // cutByPolicy: closed at a cut point the policy chose (a keyframe once long enough, or the size cap), as
+    // opposed to a break or the end of the stream, which can leave any length.
+    private void Close(long endDts, bool cutByPolicy)
     {
         var segment = _segment!;
         _segment = null;
@@ -307,18 +315,62 @@ public sealed class HlsSegmenter
 
         var durationMs = Math.Max(1, endDts - _segmentStartDts);
         EndPart(endDts, segment);
-        var target = _policy.FixTargetDuration(durationMs);
-        if (_policy.ExceedsTarget(durationMs) && !_overlongReported)
+        _nextProgramDateTime = _segmentProgramDateTime.AddMilliseconds(durationMs);
+        var closed = new ClosedSegment(durationMs, _segmentDiscontinuity, _segmentProgramDateTime, segment);
+        if (_policy.TargetDuration == 0)
+        {
+            // The target is not fixed yet: hold segments back until one closes at a policy cut point (it shows
+            // the keyframe interval), or MaxHeldBackSegments are waiting, or the stream ends; then fix the
+            // target from the longest and publish them all.
+            _heldBack.Add(closed);
+            if (cutByPolicy || _heldBack.Count >= MaxHeldBackSegments)
+            {
+                PublishPending();
+            }
+
+            return;
+        }
+
+        Publish(closed);
+    }
+
+    private void PublishPending()
+    {
+        if (_heldBack.Count == 0)
+        {
+            return;
+        }
+
+        var longest = 0L;
+        foreach (var held in _heldBack)
+        {
+            longest = Math.Max(longest, held.DurationMs);
+        }
+
+        _policy.FixTargetDuration(longest);
+        foreach (var held in _heldBack)
+        {
+            Publish(held);
+        }
+
+        _heldBack.Clear();
+    }
+
+    private void Publish(in ClosedSegment closed)
+    {
+        var target = _policy.TargetDuration;
+        if (_policy.ExceedsTarget(closed.DurationMs) && !_overlongReported)
         {
             _overlongReported = true;
             Report(
                 "keyframe-interval",
-                $"A segment lasted {durationMs / 1000.0:0.###} s, longer than the HLS target duration of {target} s, because the encoder's keyframe interval is longer than that. Set the encoder's keyframe interval to at most {target} s.");
+                $"A segment lasted {closed.DurationMs / 1000.0:0.###} s, longer than the HLS target duration of {target} s, because the encoder's keyframe interval is longer than that. Set the encoder's keyframe interval to at most {target} s.");
         }
 
-        _stream.AddSegment(target, durationMs, _segmentDiscontinuity, _segmentProgramDateTime, segment);
-        _nextProgramDateTime = _segmentProgramDateTime.AddMilliseconds(durationMs);
+        _stream.AddSegment(target, closed.DurationMs, closed.Discontinuity, closed.ProgramDateTime, closed.Buffer);
     }
+
+    private long NextSequenceNumber => _stream.NextSequenceNumber + _heldBack.Count;
 
     private void EndPart(long endDts, SegmentBuffer? segment = null)
     {
@@ -331,7 +383,7 @@ public sealed class HlsSegmenter
         var end = segment.Length;
         if (end > _partStartOffset)
         {
-            handler(new SegmentPart(_stream.NextSequenceNumber, _partIndex, segment, _partStartOffset, end - _partStartOffset, Math.Max(0, endDts - _partStartDts), _partIndependent));
+            handler(new SegmentPart(NextSequenceNumber, _partIndex, segment, _partStartOffset, end - _partStartOffset, Math.Max(0, endDts - _partStartDts), _partIndependent));
             _partIndex++;
         }
 
@@ -350,7 +402,7 @@ public sealed class HlsSegmenter
     {
         if (_segment is not null)
         {
-            Close(EstimatedEnd());
+            Close(EstimatedEnd(), cutByPolicy: false);
         }
 
         _pendingDiscontinuity = true;
@@ -394,6 +446,8 @@ public sealed class HlsSegmenter
             _logger.LogWarning("HLS stream {StreamId}: {Diagnostic}", _stream.StreamId, message);
         }
     }
+
+    private readonly record struct ClosedSegment(long DurationMs, bool Discontinuity, DateTimeOffset ProgramDateTime, SegmentBuffer Buffer);
 
     /// <summary>Output for config frames while no segment is open (the muxer writes nothing for them).</summary>
     private sealed class DiscardWriter : IBufferWriter<byte>

@@ -25,10 +25,12 @@ public enum SegmentCut : byte
 /// GOPs. Audio-only streams are cut at the first audio frame at which the segment is that long.</para>
 /// <para><b>Target duration.</b> RFC 8216 §4.3.3.1 requires every EXTINF, rounded to the nearest integer, to be
 /// ≤ EXT-X-TARGETDURATION, and the target must not change while the playlist lives. We cannot know the
-/// encoder's keyframe interval up front, so the target is fixed when the first segment closes (that is at
-/// the second keyframe, or the end of the stream), before any playlist is published:
-/// <c>target = max(ceil(SegmentDuration), ceil(firstSegment + 250 ms − 0.5 s))</c>, i.e. the smallest integer
-/// that still holds the first segment with 250 ms of keyframe jitter to spare. A 2 s setting with a 2 s GOP
+/// encoder's keyframe interval up front, so the target is fixed before any playlist is published, when the
+/// first segment closes at a cut point of this policy (at a keyframe once long enough, i.e. having seen at
+/// least the second keyframe). Segments closed earlier by a break (publisher change, new parameters) are held
+/// back meanwhile — at most 3, or until the stream ends — and the longest of them counts:
+/// <c>target = max(ceil(SegmentDuration), ceil(longest + 250 ms − 0.5 s))</c>, i.e. the smallest integer
+/// that still holds that segment with 250 ms of keyframe jitter to spare. A 2 s setting with a 2 s GOP
 /// gives 2; with a 4 s GOP (a common OBS default) 4; with a 2.45 s GOP 3.</para>
 /// <para><b>A later GOP longer than that.</b> Segments cannot be cut between keyframes (they must start
 /// with one and be decodable on their own), and the target must not change. So such a segment is published

@@ -267,6 +267,22 @@ public class HlsSegmenterTests
     }
 
     [Test]
+    public void Process_FirstSegmentCutByBreak_IsHeldBackUntilAKeyframeCutFixesTheTarget()
+    {
+        using var h = new SegmenterHarness();
+        h.Feed(VideoConfig(version: 1));
+        h.FeedVideo(0, 3, gopFrames: 100);   // 0, 40, 80
+        h.Feed(VideoConfig(version: 2));      // break: a 120 ms segment, too short to show the GOP
+        Assert.That(h.Stream.Playlist, Is.Null, "held back: the target is not known yet");
+
+        h.FeedVideo(200, 101, gopFrames: 100); // 4 s GOP from 200: cut at 4200
+
+        Assert.That(h.Stream.TargetDuration, Is.EqualTo(4));
+        Assert.That(h.Durations(), Is.EqualTo(new long[] { 120, 4000 }));
+        Assert.That(h.Diagnostics, Is.Empty);
+    }
+
+    [Test]
     public void Process_SegmentReachesByteCap_CutsWithoutKeyframeAndReportsOnce()
     {
         var options = Options();
