@@ -131,6 +131,10 @@ public static class HlsEndpoints
                 await segment.Buffer.WriteToAsync(response.BodyWriter, context.RequestAborted).ConfigureAwait(false);
             }
         }
+        catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
+        {
+            // The player went away mid-segment: nothing to report.
+        }
         finally
         {
             segment!.Buffer.Release();

@@ -91,15 +91,23 @@ public sealed class HlsStream : IDisposable
 
     /// <summary>
     /// Adds a complete segment (its buffer's reference passes to this stream), slides the window and
-    /// re-renders the playlist. <paramref name="targetDuration"/> is fixed by the first call.
+    /// re-renders the playlist. <paramref name="targetDuration"/> is fixed by the first call. Returns null
+    /// (releasing the buffer) when the stream was already removed from the store, e.g. replaced by a
+    /// republish while its last segments were still being written.
     /// </summary>
-    public HlsSegment AddSegment(int targetDuration, long durationMs, bool discontinuity, DateTimeOffset programDateTime, SegmentBuffer buffer)
+    public HlsSegment? AddSegment(int targetDuration, long durationMs, bool discontinuity, DateTimeOffset programDateTime, SegmentBuffer buffer)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(targetDuration, 1);
         buffer.Complete();
         lock (_lock)
         {
-            if (_ended || _disposed)
+            if (_disposed)
+            {
+                buffer.Release();
+                return null;
+            }
+
+            if (_ended)
             {
                 buffer.Release();
                 throw new InvalidOperationException("The HLS stream has ended.");

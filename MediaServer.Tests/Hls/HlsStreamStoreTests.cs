@@ -22,7 +22,7 @@ public class HlsStreamStoreTests
         var store = new HlsStreamStore(options);
         var stream = new HlsStream("cam", options, time);
         store.Add(stream);
-        var segment = stream.AddSegment(2, 2000, false, Epoch, Bytes(1000));
+        var segment = stream.AddSegment(2, 2000, false, Epoch, Bytes(1000))!;
         stream.MarkEnded();
 
         time.Advance(TimeSpan.FromSeconds(59));
@@ -55,7 +55,7 @@ public class HlsStreamStoreTests
         var store = new HlsStreamStore(Options());
         var first = new HlsStream("cam", Options());
         store.Add(first);
-        var old = first.AddSegment(2, 2000, false, Epoch, Bytes(10));
+        var old = first.AddSegment(2, 2000, false, Epoch, Bytes(10))!;
         var second = new HlsStream("cam", Options());
 
         store.Add(second);
@@ -80,6 +80,29 @@ public class HlsStreamStoreTests
         Assert.That(leased.Buffer.GetSequence().Length, Is.EqualTo(5000));
         leased.Buffer.Release();
         Assert.That(leased.Buffer.RefCount, Is.Zero);
+    }
+
+    [Test]
+    public void AddSegment_AfterRemovalFromStore_ReleasesAndReturnsNull()
+    {
+        var store = new HlsStreamStore(Options());
+        var stream = new HlsStream("cam", Options());
+        store.Add(stream);
+        store.Add(new HlsStream("cam", Options())); // republished while the old segmenter still runs
+        var buffer = Bytes(10);
+
+        Assert.That(stream.AddSegment(2, 2000, false, Epoch, buffer), Is.Null);
+        Assert.That(buffer.RefCount, Is.Zero);
+        store.Dispose();
+    }
+
+    [Test]
+    public void AddSegment_AfterEnded_Throws()
+    {
+        using var stream = new HlsStream("cam", Options());
+        stream.MarkEnded();
+
+        Assert.That(() => stream.AddSegment(2, 2000, false, Epoch, Bytes(10)), Throws.InvalidOperationException);
     }
 
     [Test]
