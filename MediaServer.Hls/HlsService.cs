@@ -20,6 +20,10 @@ public sealed class HlsService : IHostedService, IDisposable
     /// <summary>How often removed segments and ended streams are swept.</summary>
     public static readonly TimeSpan SweepInterval = TimeSpan.FromSeconds(1);
 
+    /// <summary>Frames in a row that may fail to segment before a stream's HLS output is ended: one bad frame
+    /// is dropped, but a muxer failing on everything (~1 s of 25 fps video + audio) is broken for this stream.</summary>
+    public const int MaxConsecutiveFailures = 50;
+
     private readonly StreamHub _hub;
     private readonly HlsStreamStore _store;
     private readonly HlsOptions _options;
@@ -95,7 +99,18 @@ public sealed class HlsService : IHostedService, IDisposable
         _stopping.Dispose();
     }
 
-    private void OnStreamStarted(LiveStream live) => Start(live, replayGop: false);
+    private void OnStreamStarted(LiveStream live)
+    {
+        try
+        {
+            Start(live, replayGop: false);
+        }
+        catch (Exception ex)
+        {
+            // Raised inside StreamHub.Publish: an HLS problem must not refuse the publisher.
+            _logger.LogError(ex, "HLS output for stream {StreamId} could not start", live.Id);
+        }
+    }
 
     private void Start(LiveStream live, bool replayGop)
     {
@@ -116,6 +131,8 @@ public sealed class HlsService : IHostedService, IDisposable
     private async Task ConsumeAsync(Subscription subscription, HlsSegmenter segmenter, HlsStream stream)
     {
         var cancellationToken = _stopping.Token;
+        var failures = 0L;
+        var consecutiveFailures = 0;
         try
         {
             while (await subscription.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
@@ -125,6 +142,22 @@ public sealed class HlsService : IHostedService, IDisposable
                     try
                     {
                         segmenter.Process(frame);
+                        consecutiveFailures = 0;
+                    }
+                    catch (Exception ex) when (ex is not OperationCanceledException)
+                    {
+                        // A frame the muxer chokes on is dropped and counted; the first failure is logged.
+                        // Only a muxer that fails on frame after frame ends this stream's HLS output.
+                        failures++;
+                        if (failures == 1)
+                        {
+                            _logger.LogWarning(ex, "HLS stream {StreamId}: a frame could not be segmented; dropping it", stream.StreamId);
+                        }
+
+                        if (++consecutiveFailures >= MaxConsecutiveFailures)
+                        {
+                            throw new InvalidOperationException($"{consecutiveFailures} frames in a row could not be segmented.", ex);
+                        }
                     }
                     finally
                     {
@@ -134,7 +167,11 @@ public sealed class HlsService : IHostedService, IDisposable
             }
 
             segmenter.Complete();
-            _logger.LogInformation("HLS stream {StreamId} ended ({Segments} segments)", stream.StreamId, stream.NextSequenceNumber);
+            _logger.LogInformation(
+                "HLS stream {StreamId} ended ({Segments} segments, {Failures} frames failed)",
+                stream.StreamId,
+                stream.NextSequenceNumber,
+                failures);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {

@@ -85,7 +85,7 @@ public class HlsServiceTests
     }
 
     [Test]
-    public async Task Service_MuxerThrows_EndsThatStreamAndReports()
+    public async Task Service_MuxerThrowsOnEveryFrame_EndsThatStreamAndReports()
     {
         var options = Options();
         var hub = new StreamHub();
@@ -94,7 +94,14 @@ public class HlsServiceTests
         await service.StartAsync(CancellationToken.None);
         using var publisher = hub.Publish("bad");
 
-        Publish(publisher, Video(0, key: true));
+        for (var i = 0; i < HlsService.MaxConsecutiveFailures - 1; i++)
+        {
+            Publish(publisher, Video(i * 40, key: true));
+        }
+
+        await Task.Delay(100);
+        Assert.That(store.Find("bad")!.IsEnded, Is.False, "single bad frames are dropped");
+        Publish(publisher, Video(10_000, key: true));
 
         await WaitFor(store, "bad", s => s.IsEnded);
         Assert.That(publisher.Stream.Diagnostics.Keys, Does.Contain("hls-failed"));
