@@ -1,8 +1,12 @@
 using System.Net;
 using MediaServer.Core.Streams;
 using MediaServer.Hls;
+using MediaServer.Host.Api;
+using MediaServer.Host.Auth;
+using MediaServer.Host.Cli;
 using MediaServer.Host.Configuration;
 using MediaServer.Host.Connections;
+using MediaServer.Host.Data;
 using MediaServer.Rtmp.Session;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.Options;
@@ -13,6 +17,11 @@ var builder = WebApplication.CreateBuilder(new WebApplicationOptions
     // appsettings.json ships beside the binary, so `dotnet run` from any folder finds it.
     ContentRootPath = AppContext.BaseDirectory,
 });
+
+if (Cli.IsVerb(args))
+{
+    return await Cli.RunAsync(args, builder.Configuration, Console.Out, Console.Error);
+}
 
 builder.Logging.ClearProviders();
 builder.Logging.AddSimpleConsole(o =>
@@ -25,16 +34,25 @@ builder.Logging.AddSimpleConsole(o =>
 var section = builder.Configuration.GetSection(MediaServerOptions.SectionName);
 var options = section.Get<MediaServerOptions>() ?? new MediaServerOptions();
 builder.Services.Configure<MediaServerOptions>(section);
+builder.Services.Configure<AuthOptions>(builder.Configuration.GetSection("MediaServer:Auth"));
 
-Directory.CreateDirectory(options.DataDirectory);
+var database = new Database(options.DataDirectory);
+await database.MigrateAsync();
 
+builder.Services.AddSingleton(TimeProvider.System);
+builder.Services.AddSingleton(database);
+builder.Services.AddSingleton<ApiKeyStore>();
+builder.Services.AddSingleton<LivestreamStore>();
+builder.Services.AddSingleton<AccessTokenValidator>();
 builder.Services.AddSingleton(sp => new StreamHub(new StreamHubOptions(), sp.GetRequiredService<ILoggerFactory>()));
-builder.Services.AddSingleton<IStreamResolver, OpenStreamResolver>();
+builder.Services.AddSingleton<IStreamResolver, LivestreamResolver>();
 builder.Services.AddSingleton(new RtmpServerOptions
 {
     HandshakeTimeout = TimeSpan.FromSeconds(options.Rtmp.HandshakeTimeoutSeconds),
 });
 builder.Services.AddMediaServerHls(builder.Configuration.GetSection("MediaServer:Hls"));
+builder.Services.AddOpenApi();
+builder.Services.AddProblemDetails();
 
 builder.WebHost.ConfigureKestrel(kestrel =>
 {
@@ -57,7 +75,11 @@ builder.WebHost.ConfigureKestrel(kestrel =>
 
 var app = builder.Build();
 
+app.UseExceptionHandler();
+app.UseStatusCodePages();
 app.MapGet("/healthz", () => Results.Text("ok"));
+app.MapOpenApi("/openapi/{documentName}.json");
+app.MapLivestreamsApi();
 app.MapHls();
 
 var startup = app.Services.GetRequiredService<IOptions<MediaServerOptions>>().Value;
@@ -66,3 +88,4 @@ app.Lifetime.ApplicationStarted.Register(() => app.Logger.LogInformation(
     startup.Rtmp.Port, startup.Http.Port, Path.GetFullPath(startup.DataDirectory), startup.GetPublicBaseUri()));
 
 await app.RunAsync();
+return 0;

@@ -150,6 +150,17 @@ public sealed class LiveStream
         }
     }
 
+    internal Publisher? CurrentPublisher
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _publisher;
+            }
+        }
+    }
+
     internal Publisher? AttachPublisher(Publisher publisher)
     {
         lock (_lock)

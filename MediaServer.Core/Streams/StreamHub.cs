@@ -75,6 +75,23 @@ public sealed class StreamHub
         return publisher;
     }
 
+    /// <summary>
+    /// Disconnects the publisher of <paramref name="streamId"/> (the livestream was deleted or disabled).
+    /// Returns false when the stream is not live.
+    /// </summary>
+    public bool Disconnect(string streamId)
+    {
+        var publisher = Find(streamId)?.CurrentPublisher;
+        if (publisher is null)
+        {
+            return false;
+        }
+
+        _logger.LogInformation("Stream {StreamId}: disconnecting the publisher", streamId);
+        publisher.Revoke();
+        return true;
+    }
+
     internal void OnPublisherClosed(Publisher publisher)
     {
         var stream = publisher.Stream;
