@@ -138,11 +138,17 @@ internal sealed class ServerProcess : IAsyncDisposable
         }
     }
 
-    public async ValueTask DisposeAsync()
+    /// <summary>Stops the server but keeps its data folder (restart tests).</summary>
+    public async Task DisposeAsyncKeepData()
     {
         await StopAsync();
         Http.Dispose();
         _process.Dispose();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await DisposeAsyncKeepData();
         try
         {
             Directory.Delete(DataDirectory, recursive: true);
