@@ -11,7 +11,7 @@ internal sealed record BrowserPlayback(bool Ok, double CurrentTime, int VideoWid
 /// </summary>
 internal static class BrowserPlayer
 {
-    private static readonly string s_folder = Path.Combine(AppContext.BaseDirectory, "Browser");
+    private static readonly string s_folder = FindFolder();
     private static readonly SemaphoreSlim s_install = new(1, 1);
 
     public static async Task<BrowserPlayback> PlayAsync(string player, string url, string? authorization, double seconds)
@@ -33,6 +33,26 @@ internal static class BrowserPlayer
             root.TryGetProperty("videoWidth", out var w) ? w.GetInt32() : 0,
             [.. root.GetProperty("errors").EnumerateArray().Select(e => e.ToString())],
             line + "\n" + result.StandardError);
+    }
+
+    /// <summary>MediaServer.Tests/Browser in the source tree (node_modules is installed there once).</summary>
+    private static string FindFolder()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            var candidate = Path.Combine(dir.FullName, "MediaServer.Tests", "Browser");
+            if (File.Exists(Path.Combine(candidate, "play.mjs")))
+            {
+                return candidate;
+            }
+
+            if (File.Exists(Path.Combine(dir.FullName, "Browser", "play.mjs")))
+            {
+                return Path.Combine(dir.FullName, "Browser");
+            }
+        }
+
+        throw new DirectoryNotFoundException("MediaServer.Tests/Browser not found above " + AppContext.BaseDirectory);
     }
 
     private static async Task EnsureInstalledAsync()
