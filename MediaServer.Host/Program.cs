@@ -44,7 +44,10 @@ builder.Services.AddSingleton(database);
 builder.Services.AddSingleton<ApiKeyStore>();
 builder.Services.AddSingleton<LivestreamStore>();
 builder.Services.AddSingleton<AccessTokenValidator>();
-builder.Services.AddSingleton(sp => new StreamHub(new StreamHubOptions(), sp.GetRequiredService<ILoggerFactory>()));
+builder.Services.AddSingleton(sp => new StreamHub(
+    new StreamHubOptions { ReconnectWindow = TimeSpan.FromSeconds(options.Streams.ReconnectWindowSeconds) },
+    sp.GetRequiredService<ILoggerFactory>(),
+    sp.GetRequiredService<TimeProvider>()));
 builder.Services.AddSingleton<IStreamResolver, LivestreamResolver>();
 builder.Services.AddSingleton(new RtmpServerOptions
 {
@@ -81,6 +84,9 @@ app.MapGet("/healthz", () => Results.Text("ok"));
 app.MapOpenApi("/openapi/{documentName}.json");
 app.MapLivestreamsApi();
 app.MapHls();
+
+// Graceful shutdown (SIGTERM, Ctrl+C): publishers are disconnected and every playlist gets EXT-X-ENDLIST.
+app.Lifetime.ApplicationStopping.Register(() => app.Services.GetRequiredService<StreamHub>().Shutdown());
 
 var startup = app.Services.GetRequiredService<IOptions<MediaServerOptions>>().Value;
 app.Lifetime.ApplicationStarted.Register(() => app.Logger.LogInformation(

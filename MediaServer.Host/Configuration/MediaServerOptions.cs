@@ -23,6 +23,8 @@ public sealed class MediaServerOptions
 
     public HttpListenerOptions Http { get; set; } = new();
 
+    public StreamsOptions Streams { get; set; } = new();
+
     /// <summary>The public base URL without a trailing slash.</summary>
     public Uri GetPublicBaseUri()
     {
@@ -46,4 +48,13 @@ public sealed class HttpListenerOptions
 {
     /// <summary>HTTP port for the API and HLS (default 8080).</summary>
     public int Port { get; set; } = 8080;
+}
+
+public sealed class StreamsOptions
+{
+    /// <summary>
+    /// Seconds a stream whose encoder dropped (without unpublishing) stays live waiting for it to reconnect
+    /// with the same key; the playlist then continues after a discontinuity. 0 ends streams at once.
+    /// </summary>
+    public int ReconnectWindowSeconds { get; set; } = 30;
 }

@@ -144,7 +144,7 @@ public class StreamHubTests
     }
 
     [Test]
-    public async Task Dispose_LastPublisher_EndsStreamAndCompletesSubscribers()
+    public async Task Unpublish_LastPublisher_EndsStreamAndCompletesSubscribers()
     {
         var hub = new StreamHub();
         LiveStream? ended = null;
@@ -154,7 +154,7 @@ public class StreamHubTests
         var frame = Video(0, key: true);
         publisher.Publish(frame);
 
-        publisher.Dispose();
+        publisher.Unpublish();
 
         Assert.That(ended, Is.SameAs(publisher.Stream));
         Assert.That(hub.Find("a"), Is.Null);
@@ -192,5 +192,60 @@ public class StreamHubTests
         }
 
         Assert.That(GC.GetAllocatedBytesForCurrentThread() - before, Is.Zero);
+    }
+
+    [Test]
+    public void LostPublisher_ReconnectingWithinWindow_ContinuesTheSameStreamWithDiscontinuity()
+    {
+        var hub = new StreamHub(new StreamHubOptions { ReconnectWindow = TimeSpan.FromSeconds(30) });
+        var ended = false;
+        hub.StreamEnded += _ => ended = true;
+        var first = hub.Publish("a");
+        using var subscription = first.Stream.Subscribe(replayGop: false);
+        Send(first, Video(0, key: true));
+
+        first.Dispose(); // connection lost, no unpublish
+        Assert.That(ended, Is.False);
+        Assert.That(first.Stream.IsWaitingForReconnect, Is.True);
+
+        using var second = hub.Publish("a");
+        Assert.That(second.Stream, Is.SameAs(first.Stream));
+        Assert.That(second.Stream.IsWaitingForReconnect, Is.False);
+        Send(second, Video(0, key: true));
+
+        var frames = Drain(subscription);
+        Assert.That(frames.Select(f => f.Flags.HasFlag(FrameFlags.Discontinuity)), Is.EqualTo(new[] { false, true }));
+        frames.ForEach(f => f.Payload.Release());
+        Assert.That(ended, Is.False);
+    }
+
+    [Test]
+    public async Task LostPublisher_NotReturningWithinWindow_EndsTheStream()
+    {
+        var hub = new StreamHub(new StreamHubOptions { ReconnectWindow = TimeSpan.FromMilliseconds(100) });
+        var ended = new TaskCompletionSource();
+        hub.StreamEnded += _ => ended.TrySetResult();
+        var publisher = hub.Publish("a");
+        using var subscription = publisher.Stream.Subscribe(replayGop: false);
+
+        publisher.Dispose();
+
+        Assert.That(await Task.WhenAny(ended.Task, Task.Delay(5000)), Is.SameAs(ended.Task));
+        Assert.That(hub.Find("a"), Is.Null);
+        Assert.That(await subscription.WaitToReadAsync(), Is.False);
+    }
+
+    [Test]
+    public void Shutdown_EndsEveryStreamAndRevokesPublishers()
+    {
+        var hub = new StreamHub();
+        using var a = hub.Publish("a");
+        using var b = hub.Publish("b");
+
+        hub.Shutdown();
+
+        Assert.That(a.Revoked.IsCancellationRequested && b.Revoked.IsCancellationRequested, Is.True);
+        Assert.That(hub.Streams, Is.Empty);
+        Assert.That(a.Stream.IsEnded && b.Stream.IsEnded, Is.True);
     }
 }
