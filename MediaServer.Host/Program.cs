@@ -73,6 +73,16 @@ builder.WebHost.ConfigureKestrel(kestrel =>
     }
 
     Listen(options.Rtmp.Port, listen => listen.UseConnectionHandler<RtmpConnectionHandler>());
+    if (options.Rtmps.Port > 0)
+    {
+        var certificate = Certificates.Load(options.Rtmps);
+        Listen(options.Rtmps.Port, listen =>
+        {
+            listen.UseHttps(certificate);
+            listen.UseConnectionHandler<RtmpConnectionHandler>();
+        });
+    }
+
     Listen(options.Http.Port, _ => { });
 });
 
@@ -90,8 +100,8 @@ app.Lifetime.ApplicationStopping.Register(() => app.Services.GetRequiredService<
 
 var startup = app.Services.GetRequiredService<IOptions<MediaServerOptions>>().Value;
 app.Lifetime.ApplicationStarted.Register(() => app.Logger.LogInformation(
-    "MediaServer listening: RTMP on port {RtmpPort}, HTTP on port {HttpPort}, data in {DataDirectory}, public base URL {PublicBaseUrl}",
-    startup.Rtmp.Port, startup.Http.Port, Path.GetFullPath(startup.DataDirectory), startup.GetPublicBaseUri()));
+    "MediaServer listening: RTMP on port {RtmpPort}, RTMPS on port {RtmpsPort}, HTTP on port {HttpPort}, data in {DataDirectory}, public base URL {PublicBaseUrl}",
+    startup.Rtmp.Port, startup.Rtmps.Port > 0 ? startup.Rtmps.Port : "(off)", startup.Http.Port, Path.GetFullPath(startup.DataDirectory), startup.GetPublicBaseUri()));
 
 await app.RunAsync();
 return 0;

@@ -23,6 +23,8 @@ public sealed class MediaServerOptions
 
     public HttpListenerOptions Http { get; set; } = new();
 
+    public RtmpsListenerOptions Rtmps { get; set; } = new();
+
     public StreamsOptions Streams { get; set; } = new();
 
     /// <summary>The public base URL without a trailing slash.</summary>
@@ -42,6 +44,22 @@ public sealed class RtmpListenerOptions
 
     /// <summary>Seconds to wait for a complete handshake before closing the connection.</summary>
     public int HandshakeTimeoutSeconds { get; set; } = 10;
+}
+
+/// <summary>RTMP over TLS. Enabled when <see cref="Port"/> is set and a certificate is configured.</summary>
+public sealed class RtmpsListenerOptions
+{
+    /// <summary>RTMPS port; 0 (default) disables the listener. 443 is conventional for public servers.</summary>
+    public int Port { get; set; }
+
+    /// <summary>Certificate file: a PFX/PKCS#12 file, or a PEM certificate (with <see cref="KeyPath"/>).</summary>
+    public string? CertificatePath { get; set; }
+
+    /// <summary>PEM private key file, when <see cref="CertificatePath"/> is a PEM certificate.</summary>
+    public string? KeyPath { get; set; }
+
+    /// <summary>Password of the PFX file or of an encrypted PEM key.</summary>
+    public string? Password { get; set; }
 }
 
 public sealed class HttpListenerOptions
