@@ -1,6 +1,6 @@
 // Plays an HLS URL in headless Chromium with hls.js or video.js (as the product page's snippets do) and
 // prints one JSON line: {"ok":bool,"currentTime":s,"videoWidth":px,"errors":[...]}.
-// usage: node play.mjs <hls|videojs> <url> [authorization header value] [seconds to play]
+// usage: node play.mjs <hls|hls-page|videojs> <url> [authorization header value] [seconds to play]
 import { chromium } from 'playwright-core';
 import { createRequire } from 'node:module';
 
@@ -38,14 +38,21 @@ try {
   } else {
     await page.setContent(`<video id="v" muted autoplay playsinline></video>`);
     await page.addScriptTag({ path: require.resolve('hls.js/dist/hls.min.js') });
-    await page.evaluate(({ url, token }) => {
+    await page.evaluate(({ url, token, player }) => {
       const video = document.getElementById('v');
-      const hls = new Hls({ xhrSetup: (xhr) => { if (token) xhr.setRequestHeader('Authorization', token); } });
+      // 'hls-page': the product page's React snippet configuration, verbatim.
+      const pageConfig = player !== 'hls-page' ? {} : {
+        maxLoadingDelay: 1, defaultAudioCodec: "mp4a.40.2", maxBufferLength: 0, maxMaxBufferLength: 1, startLevel: 0,
+        startPosition: -1, maxBufferHole: 0.001, highBufferWatchdogPeriod: 0, nudgeOffset: 0.05, nudgeMaxRetry: 1,
+        maxFragLookUpTolerance: 0.1, liveSyncDurationCount: 1, abrEwmaFastLive: 1, abrEwmaSlowLive: 3, abrEwmaFastVoD: 1,
+        abrEwmaSlowVoD: 3, maxStarvationDelay: 1,
+      };
+      const hls = new Hls({ ...pageConfig, xhrSetup: (xhr) => { if (token) xhr.setRequestHeader('Authorization', token); } });
       hls.on(Hls.Events.ERROR, (_, d) => { if (d.fatal) window.__errors = (window.__errors || []).concat(d.type + ':' + d.details); });
       hls.loadSource(url);
       hls.attachMedia(video);
       video.play().catch(() => {});
-    }, { url, token });
+    }, { url, token, player });
   }
 
   const started = Date.now();
