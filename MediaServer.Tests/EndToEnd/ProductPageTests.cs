@@ -42,15 +42,15 @@ public class ProductPageTests
         switch (generator)
         {
             case "node":
-                result = await NodeClients.RunAsync("token.js", _apiKey, _secret);
+                result = await NodeClients.RunAsync("page-token.cjs", _apiKey, _secret);
                 break;
             case "python":
                 RequireTool("python3", "python3-jwt");
-                result = await ProcessRunner.RunAsync("python3", [Path.Combine(NodeClients.Folder, "token.py"), _apiKey, _secret], TimeSpan.FromSeconds(60));
+                result = await ProcessRunner.RunAsync("/usr/bin/python3", [Path.Combine(NodeClients.Folder, "page_token.py"), _apiKey, _secret], TimeSpan.FromSeconds(60));
                 break;
             case "ruby":
                 RequireTool("ruby", "ruby-jwt");
-                result = await ProcessRunner.RunAsync("ruby", [Path.Combine(NodeClients.Folder, "token.rb"), _apiKey, _secret], TimeSpan.FromSeconds(60));
+                result = await ProcessRunner.RunAsync("ruby", [Path.Combine(NodeClients.Folder, "page_token.rb"), _apiKey, _secret], TimeSpan.FromSeconds(60));
                 break;
             case "java-jjwt-shape":
                 // jjwt: no typ header; jti, exp, iat 60 s back, nbf now; HS256 over the secret's bytes.
@@ -102,7 +102,7 @@ public class ProductPageTests
     {
         RequireTool("python3", "python3-requests");
         var token = await TokenFromAsync("python");
-        var create = await ProcessRunner.RunAsync("python3", [Path.Combine(NodeClients.Folder, "create.py"), _server.HttpBase.ToString().TrimEnd('/'), token], TimeSpan.FromSeconds(60));
+        var create = await ProcessRunner.RunAsync("/usr/bin/python3", [Path.Combine(NodeClients.Folder, "create.py"), _server.HttpBase.ToString().TrimEnd('/'), token], TimeSpan.FromSeconds(60));
         Assert.That(create.ExitCode, Is.Zero, create.ToString());
         using var json = JsonDocument.Parse(create.StandardOutput);
         var livestream = json.RootElement;

@@ -1,5 +1,5 @@
 // The product page's Node.js token snippet, verbatim but for the key and secret, which come from the
-// command line: node token.js <API_KEY> <SECRET>
+// command line: node page-token.cjs <API_KEY> <SECRET>
 var jwt = require("jsonwebtoken");
 var uuid4 = require("uuid4");
 
