@@ -42,15 +42,17 @@ public static partial class FlvMuxer
     {
         ArgumentNullException.ThrowIfNull(output);
         var headerLength = GetHeaderLength(frame);
-        var payloadLength = GetWrittenPayloadLength(frame);
-        var span = output.GetSpan(headerLength + payloadLength);
-        WriteHeader(frame, span);
-        if (payloadLength > 0)
+        if (headerLength > 0)
         {
-            frame.Span.CopyTo(span[headerLength..]);
+            WriteHeader(frame, output.GetSpan(headerLength));
+            output.Advance(headerLength);
         }
 
-        output.Advance(headerLength + payloadLength);
+        // Copied in as many pieces as the writer offers (a PipeWriter's segments are small next to a keyframe).
+        if (GetWrittenPayloadLength(frame) > 0)
+        {
+            output.Write(frame.Span);
+        }
     }
 
     private static bool IsEndOfSequence(in MediaFrame frame) => (frame.Flags & FrameFlags.EndOfSequence) != 0;

@@ -309,4 +309,25 @@ public class FlvDemuxerTests
         Assert.Throws<ArgumentException>(() => FlvMuxer.GetTagBodyLength(frame));
         payload.Release();
     }
+
+    [Test]
+    public async Task Mux_LargePayloadIntoPipeWriter_WritesWholeBodyAcrossSegments()
+    {
+        var bytes = new byte[300_000];
+        new Random(7).NextBytes(bytes);
+        var payload = Core.Buffers.MediaBuffer.CopyOf(bytes);
+        var frame = new MediaFrame(MediaKind.Video, MediaCodec.Hevc, FrameFlags.Keyframe, 0, 66, payload);
+        var pipe = new System.IO.Pipelines.Pipe(new System.IO.Pipelines.PipeOptions(minimumSegmentSize: 4096, pauseWriterThreshold: 0));
+
+        FlvMuxer.WriteTagBody(frame, pipe.Writer);
+        await pipe.Writer.CompleteAsync();
+        var result = await pipe.Reader.ReadAsync();
+        var written = result.Buffer.ToArray();
+        pipe.Reader.AdvanceTo(result.Buffer.End);
+
+        Assert.That(written, Has.Length.EqualTo(FlvMuxer.GetTagBodyLength(frame)));
+        Assert.That(Format(written.AsSpan(0, 8)), Is.EqualTo("91" + Ascii("hvc1") + "000042"));
+        Assert.That(written.AsSpan(8).SequenceEqual(bytes), Is.True);
+        payload.Release();
+    }
 }

@@ -73,4 +73,35 @@ public class FlvRoundtripTests
         frame.Payload.Release();
         return (lengthMatches && same).Label("got " + got + " from " + Convert.ToHexString(output.WrittenSpan));
     });
+
+    /// <summary>Fuzz contract: arbitrary bodies (biased towards real headers) only ever yield a status or an
+    /// <see cref="FlvFormatException"/>, and a produced frame owns exactly one reference.</summary>
+    [Property(MaxTest = 2000, Replay = "(20240515,17)")]
+    public Property Demux_AnyBytes_ThrowsOnlyFlvFormatException() => Prop.ForAll(
+        Gen.Elements(FlvTagType.Audio, FlvTagType.Video, FlvTagType.Script).ToArbitrary(),
+        Gen.OneOf(
+            Bytes(24),
+            from head in Gen.Elements<byte>(0x17, 0x27, 0x1C, 0x57, 0x90, 0x91, 0x93, 0x96, 0x97, 0xAF, 0x2F, 0x95, 0x02)
+            from fourCc in Gen.Elements("hvc1", "av01", "vp09", "avc1", "Opus", "mp4a", "zzzz")
+            from tail in Bytes(24)
+            select (byte[])[head, .. System.Text.Encoding.ASCII.GetBytes(fourCc), .. tail]).ToArbitrary(),
+        (type, body) =>
+        {
+            try
+            {
+                var status = FlvDemuxer.Demux(type, 0, body, out var frame, out var unsupported);
+                if (status == FlvDemuxStatus.Frame)
+                {
+                    var ok = frame.Payload.RefCount == 1 && frame.Payload.Length <= body.Length;
+                    frame.Payload.Release();
+                    return ok;
+                }
+
+                return (status == FlvDemuxStatus.UnsupportedCodec) == (unsupported is not null);
+            }
+            catch (FlvFormatException)
+            {
+                return true;
+            }
+        });
 }
