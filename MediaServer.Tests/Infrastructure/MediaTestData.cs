@@ -104,11 +104,34 @@ public static class MediaTestData
         return (process.ExitCode, stdout.Result, stderr.Result);
     }
 
-    /// <summary>A fresh temporary directory under the test output.</summary>
-    public static string TempDirectory(string name)
+    /// <summary>A fresh temporary directory, deleted on dispose.</summary>
+    public static TempDirectory TempDirectory(string name) => new(name);
+}
+
+/// <summary>A temporary directory for generated media, deleted with its content on dispose.</summary>
+public sealed class TempDirectory : IDisposable
+{
+    public TempDirectory(string name)
     {
-        var path = Path.Combine(Path.GetTempPath(), "mediaserver-tests", name + "-" + Guid.NewGuid().ToString("N")[..8]);
-        Directory.CreateDirectory(path);
-        return path;
+        Path = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "mediaserver-tests", name + "-" + Guid.NewGuid().ToString("N")[..8]);
+        Directory.CreateDirectory(Path);
+    }
+
+    public string Path { get; }
+
+    public static implicit operator string(TempDirectory directory) => directory.Path;
+
+    public override string ToString() => Path;
+
+    public void Dispose()
+    {
+        try
+        {
+            Directory.Delete(Path, recursive: true);
+        }
+        catch (IOException)
+        {
+            // Best effort: a leftover temp directory is not a test failure.
+        }
     }
 }
