@@ -51,7 +51,9 @@ public sealed partial class TsMuxer
     private const int MaxAudioPesPayload = PesHeader.MaxPacketLength - 8;
 
     private const ushort NullPid = TsPacketHeader.MaxPid;
-    private const int MaxHeaderPiecesLength = 7; // start code + HEVC AUD (3 bytes)
+
+    /// <summary>How far back (90 kHz) a DTS may be and still be treated as jitter rather than a timeline reset: 1 s.</summary>
+    private const long MaxPcrClampTicks = 90_000;
 
     private static readonly byte[] s_h264Aud = [0, 0, 0, 1, 0x09, 0xF0];              // primary_pic_type 7 (any), stop bit
     private static readonly byte[] s_hevcAud = [0, 0, 0, 1, 0x46, 0x01, 0x50];         // type 35, tid 1, pic_type 2 (any), stop bit
@@ -92,6 +94,11 @@ public sealed partial class TsMuxer
     public TsMuxer(TsMuxerOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.MaxAudioFramesPerPes, 1);
+        ArgumentOutOfRangeException.ThrowIfNegative(options.MaxAudioPesDurationMs);
+        ArgumentOutOfRangeException.ThrowIfNegative(options.PcrIntervalMs);
+        ArgumentOutOfRangeException.ThrowIfNegative(options.PcrMarginMs);
+        ArgumentOutOfRangeException.ThrowIfNegative(options.TimestampOffset90kHz);
         _options = options;
     }
 
@@ -121,7 +128,12 @@ public sealed partial class TsMuxer
         ArgumentNullException.ThrowIfNull(output);
         var isVideoCodec = frame.Codec is MediaCodec.H264 or MediaCodec.Hevc;
         var isAudioCodec = frame.Codec is MediaCodec.Aac or MediaCodec.Mp3;
-        if ((frame.Kind == MediaKind.Video && !isVideoCodec) || (frame.Kind == MediaKind.Audio && !isAudioCodec) || frame.Kind == MediaKind.Data)
+        if (frame.Kind == MediaKind.Data)
+        {
+            return false; // Script data has no place in our TS; not counted as a rejection (every stream has metadata).
+        }
+
+        if ((frame.Kind == MediaKind.Video && !isVideoCodec) || (frame.Kind == MediaKind.Audio && !isAudioCodec))
         {
             return Reject(TsMuxRejection.UnsupportedCodec);
         }
@@ -484,8 +496,14 @@ public sealed partial class TsMuxer
             return -1;
         }
 
-        // Never backwards (a DTS jump back would otherwise make the PCR go back).
-        var pcr = Math.Max(dts - (_options.PcrMarginMs * 90L), _lastPcr);
+        // Never backwards for small jitter (a DTS a little behind the last PCR, e.g. audio after video); a jump back
+        // of more than a second is a timeline reset (publisher reconnect) and the clock follows it.
+        var pcr = dts - (_options.PcrMarginMs * 90L);
+        if (pcr < _lastPcr && _lastPcr - pcr <= MaxPcrClampTicks)
+        {
+            pcr = _lastPcr;
+        }
+
         _lastPcr = pcr;
         return pcr & AdaptationField.TimestampMask;
     }

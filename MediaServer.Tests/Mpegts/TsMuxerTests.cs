@@ -88,7 +88,6 @@ public class TsMuxerTests
     [TestCase(MediaKind.Video, MediaCodec.Vp9)]
     [TestCase(MediaKind.Audio, MediaCodec.Opus)]
     [TestCase(MediaKind.Audio, MediaCodec.H264)]
-    [TestCase(MediaKind.Data, MediaCodec.Script)]
     public void Write_UnsupportedCodec_ReturnsFalseWritesNothing(MediaKind kind, MediaCodec codec)
     {
         var muxer = new TsMuxer();
@@ -100,6 +99,45 @@ public class TsMuxerTests
         Assert.That(written, Is.False);
         Assert.That(output.WrittenCount, Is.Zero);
         Assert.That(muxer.LastRejection, Is.EqualTo(TsMuxRejection.UnsupportedCodec));
+    }
+
+    [Test]
+    public void Write_ScriptData_ReturnsFalseNotCountedAsRejection()
+    {
+        var muxer = new TsMuxer();
+        var output = new ArrayBufferWriter<byte>();
+
+        Assert.That(Write(muxer, output, MediaTestData.Frame(MediaKind.Data, MediaCodec.Script, FrameFlags.None, 0, 0, [2, 0, 1, 0x61])), Is.False);
+
+        Assert.That(output.WrittenCount, Is.Zero);
+        Assert.That(muxer.RejectedFrames, Is.Zero);
+    }
+
+    [Test]
+    public void Write_TimelineResetByPublisherReconnect_PcrFollowsDts()
+    {
+        var frames = new List<MediaFrame> { AvcConfig() };
+        frames.Add(Video(MediaCodec.H264, 600_000, 0, true, Nal(0x65, 10, 1)));
+        frames.Add(Video(MediaCodec.H264, 600_040, 0, false, Nal(0x41, 10, 2)));
+        frames.Add(Video(MediaCodec.H264, 0, 0, true, Nal(0x65, 10, 3)).WithFlags(FrameFlags.Keyframe | FrameFlags.Discontinuity));
+        frames.Add(Video(MediaCodec.H264, 40, 0, false, Nal(0x41, 10, 4)));
+
+        var demux = TsTestDemuxer.Parse(Mux(new TsMuxer(), [.. frames]));
+
+        Assert.That(demux.Errors, Is.Empty);
+        Assert.That(demux.Pcrs.Select(p => p.Pcr27MHz / 300), Is.EqualTo(new[] { Clock(600_000) - 9000, Clock(600_040) - 9000, Clock(0) - 9000, Clock(40) - 9000 }));
+    }
+
+    [Test]
+    public void Write_SmallDtsStepBack_PcrHeld()
+    {
+        var frames = new List<MediaFrame> { AvcConfig() };
+        frames.Add(Video(MediaCodec.H264, 1000, 0, true, Nal(0x65, 10, 1)));
+        frames.Add(Video(MediaCodec.H264, 900, 0, true, Nal(0x65, 10, 2)));
+
+        var demux = TsTestDemuxer.Parse(Mux(new TsMuxer(), [.. frames]));
+
+        Assert.That(demux.Pcrs.Select(p => p.Pcr27MHz / 300), Is.EqualTo(new[] { Clock(1000) - 9000, Clock(1000) - 9000 }));
     }
 
     [Test]
