@@ -53,17 +53,18 @@ public static class RtmpHandshake
     /// <exception cref="RtmpProtocolException">C0 is not version 3 (RTMPE and others are not supported).</exception>
     public static bool TryReadC0C1(ref SequenceReader<byte> reader, Span<byte> c1)
     {
+        // Check the version as soon as it arrives: garbage (an HTTP request, RTMPE) fails at once.
+        if (reader.TryPeek(out var version) && version != Version)
+        {
+            RtmpProtocolException.Throw(RtmpProtocolError.UnsupportedHandshakeVersion, $"Unsupported RTMP handshake version {version}.");
+        }
+
         if (reader.Remaining < 1 + PacketSize)
         {
             return false;
         }
 
-        reader.TryRead(out var version);
-        if (version != Version)
-        {
-            RtmpProtocolException.Throw(RtmpProtocolError.UnsupportedHandshakeVersion, $"Unsupported RTMP handshake version {version}.");
-        }
-
+        reader.Advance(1);
         reader.TryCopyTo(c1[..PacketSize]);
         reader.Advance(PacketSize);
         return true;

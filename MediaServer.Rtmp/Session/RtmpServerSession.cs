@@ -224,16 +224,17 @@ public sealed partial class RtmpServerSession
             var result = await input.ReadAsync(_token).ConfigureAwait(false);
             var buffer = result.Buffer;
             var consumed = buffer.Start;
+            long consumedBytes = 0;
             try
             {
-                consumed = ParseMessages(buffer);
+                (consumed, consumedBytes) = ParseMessages(buffer);
             }
             finally
             {
                 input.AdvanceTo(consumed, buffer.End);
             }
 
-            _bytesReceived += buffer.Slice(buffer.Start, consumed).Length;
+            _bytesReceived += consumedBytes;
             if (_publisher is not null && !_revoked)
             {
                 _sessionCts!.CancelAfter(_options.PublisherIdleTimeout);
@@ -254,7 +255,7 @@ public sealed partial class RtmpServerSession
         }
     }
 
-    private SequencePosition ParseMessages(in ReadOnlySequence<byte> buffer)
+    private (SequencePosition Consumed, long Bytes) ParseMessages(in ReadOnlySequence<byte> buffer)
     {
         var reader = new SequenceReader<byte>(buffer);
         while (_chunkReader.TryRead(ref reader, out var message))
@@ -262,7 +263,7 @@ public sealed partial class RtmpServerSession
             _pending.Add(message);
         }
 
-        return reader.Position;
+        return (reader.Position, reader.Consumed);
     }
 
     private async ValueTask HandlePendingAsync()
