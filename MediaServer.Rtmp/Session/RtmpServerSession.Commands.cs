@@ -186,6 +186,10 @@ public sealed partial class RtmpServerSession
             return;
         }
 
+        // Subscribe first so nothing published while the statuses go out is missed; the loop starts after them.
+        _streamId = stream.Id;
+        _subscription = stream.Subscribe(replayGop: true);
+
         await _output.SendUserControlAsync(UserControlEvent.StreamBegin(messageStreamId), _token).ConfigureAwait(false);
         var reset = RtmpCommand.StatusInfo("status", "NetStream.Play.Reset", $"Playing and resetting {name}.");
         await _output.SendCommandAsync(RtmpOutput.StreamChunkStream, messageStreamId, RtmpCommand.Encode("onStatus", 0, null, reset), _token).ConfigureAwait(false);
@@ -194,8 +198,6 @@ public sealed partial class RtmpServerSession
         var access = RtmpCommand.EncodeData("|RtmpSampleAccess", true, true);
         await _output.SendAsync(RtmpOutput.StreamChunkStream, RtmpMessageType.DataAmf0, 0, messageStreamId, access, _token).ConfigureAwait(false);
 
-        _streamId = stream.Id;
-        _subscription = stream.Subscribe(replayGop: true);
         _playCts = CancellationTokenSource.CreateLinkedTokenSource(_token);
         _playTask = PlayLoopAsync(_subscription, messageStreamId, _playCts.Token);
         _logger.LogInformation("RTMP {Remote}: playing stream {StreamId}", _remoteAddress, _streamId);

@@ -84,7 +84,9 @@ public class HandshakeTests
     [Test]
     public void TryReadC0C1_Truncated_NeedsMoreBytes()
     {
-        var reader = new SequenceReader<byte>(new ReadOnlySequence<byte>(new byte[1536]));
+        var input = new byte[1536]; // C0 and all but one byte of C1
+        input[0] = 3;
+        var reader = new SequenceReader<byte>(new ReadOnlySequence<byte>(input));
         Assert.That(RtmpHandshake.TryReadC0C1(ref reader, new byte[1536]), Is.False);
     }
 
