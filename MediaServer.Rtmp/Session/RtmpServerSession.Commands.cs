@@ -247,6 +247,11 @@ public sealed partial class RtmpServerSession
         {
             // Stopped.
         }
+        catch (IOException)
+        {
+            // The player went away; the read loop sees the close too.
+            RequestClose();
+        }
         catch (Exception ex)
         {
             _logger.LogWarning(ex, "RTMP {Remote}: playback of {StreamId} failed", _remoteAddress, _streamId);

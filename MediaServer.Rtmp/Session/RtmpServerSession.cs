@@ -119,6 +119,11 @@ public sealed partial class RtmpServerSession
         {
             // The host closed the connection.
         }
+        catch (IOException ex)
+        {
+            // The peer reset the connection: not a server problem.
+            _logger.LogDebug("RTMP {Remote}: connection lost: {Message}", _remoteAddress, ex.Message);
+        }
         catch (InvalidOperationException) when (cancellationToken.IsCancellationRequested)
         {
             // Pipe completed under us while shutting down.

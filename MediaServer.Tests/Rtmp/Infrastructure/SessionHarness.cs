@@ -20,7 +20,7 @@ internal sealed class ListLogger : ILogger
     public bool IsEnabled(LogLevel logLevel) => true;
 
     public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
-        Entries.Enqueue((logLevel, formatter(state, exception)));
+        Entries.Enqueue((logLevel, formatter(state, exception) + (exception is null ? string.Empty : " " + exception.GetType().Name + ": " + exception.Message + exception.StackTrace)));
 
     public IReadOnlyList<string> Warnings => [.. Entries.Where(e => e.Level >= LogLevel.Warning).Select(e => e.Message)];
 }
