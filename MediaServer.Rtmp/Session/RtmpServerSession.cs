@@ -63,6 +63,8 @@ public sealed partial class RtmpServerSession
     private TimestampExtender _audioTimestamps;
     private TimestampExtender _videoTimestamps;
     private TimestampExtender _dataTimestamps;
+    private string? _unsupportedVideo;
+    private string? _unsupportedAudio;
     private long _malformedFrames;
     private long _malformedLogged;
     private long _lastMalformedLog;
@@ -419,12 +421,30 @@ public sealed partial class RtmpServerSession
         }
         else if (status == FlvDemuxStatus.UnsupportedCodec)
         {
-            var name = codec ?? "unknown";
-            var text = $"Unsupported {type.ToString().ToLowerInvariant()} codec '{name}': it is not carried.";
-            if (publisher.Stream.ReportDiagnostic("codec." + type.ToString().ToLowerInvariant(), text))
+            // Reported (and logged) once per kind and codec; later frames of it are dropped without formatting.
+            if (!string.Equals(codec, type == FlvTagType.Video ? _unsupportedVideo : _unsupportedAudio, StringComparison.Ordinal))
             {
-                _logger.LogWarning("RTMP {Remote}: stream {StreamId}: {Message}", _remoteAddress, _streamId, text);
+                ReportUnsupported(publisher, type, codec ?? "unknown");
             }
+        }
+    }
+
+    private void ReportUnsupported(Publisher publisher, FlvTagType type, string codec)
+    {
+        if (type == FlvTagType.Video)
+        {
+            _unsupportedVideo = codec;
+        }
+        else
+        {
+            _unsupportedAudio = codec;
+        }
+
+        var kind = type == FlvTagType.Video ? "video" : type == FlvTagType.Audio ? "audio" : "data";
+        var text = $"Unsupported {kind} codec '{codec}': it is not carried.";
+        if (publisher.Stream.ReportDiagnostic("codec." + kind, text))
+        {
+            _logger.LogWarning("RTMP {Remote}: stream {StreamId}: {Message}", _remoteAddress, _streamId, text);
         }
     }
 

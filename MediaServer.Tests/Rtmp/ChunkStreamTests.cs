@@ -341,3 +341,41 @@ public static class ChunkArbitraries
         return result;
     }
 }
+
+public class ChunkStreamAllocationTests
+{
+    [Test]
+    public void Read_SteadyState_AllocatesNothingPerMessage()
+    {
+        var messages = new List<TestMessage>();
+        for (var i = 0; i < 200; i++)
+        {
+            messages.Add(new TestMessage(6, RtmpMessageType.Video, (uint)(i * 33), 1, new byte[5000 + (i % 7)]));
+            messages.Add(new TestMessage(4, RtmpMessageType.Audio, (uint)(i * 23), 1, new byte[400]));
+        }
+
+        var bytes = ChunkStreamTests.WriteAll(messages, 4096);
+        using var chunkReader = new ChunkStreamReader();
+        ReadAndRelease(chunkReader, bytes); // warm up: chunk stream states, pools, JIT
+
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        var count = ReadAndRelease(chunkReader, bytes);
+        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+
+        Assert.That(count, Is.EqualTo(messages.Count + 1));
+        Assert.That(allocated, Is.Zero);
+    }
+
+    private static int ReadAndRelease(ChunkStreamReader chunkReader, byte[] bytes)
+    {
+        var reader = new SequenceReader<byte>(new ReadOnlySequence<byte>(bytes));
+        var count = 0;
+        while (chunkReader.TryRead(ref reader, out var message))
+        {
+            message.Payload.Release();
+            count++;
+        }
+
+        return count;
+    }
+}
