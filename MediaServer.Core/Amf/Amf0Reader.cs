@@ -85,7 +85,7 @@ public ref struct Amf0Reader
                     _ = ReadUInt32Length();
                     var array = new AmfEcmaArray();
                     Remember(array);
-                    ReadProperties(array);
+                    ReadProperties(array, endOptional: true);
                     return array;
                 }
 
@@ -247,11 +247,17 @@ public ref struct Amf0Reader
         }
     }
 
-    private void ReadProperties(AmfObject target)
+    private void ReadProperties(AmfObject target, bool endOptional = false)
     {
         Enter();
         while (true)
         {
+            // Some encoders end an ECMA array (onMetaData) at the end of the data without the object-end marker.
+            if (endOptional && _position == _data.Length)
+            {
+                break;
+            }
+
             var keyLength = ReadUInt16();
             if (keyLength == 0 && _position < _data.Length && _data[_position] == (byte)Amf0Marker.ObjectEnd)
             {

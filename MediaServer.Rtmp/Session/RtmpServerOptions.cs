@@ -18,6 +18,8 @@ public sealed class RtmpServerOptions
     /// <summary>Largest incoming message. The 24-bit length field allows 16 MiB - 1; a 4K keyframe is a few MB.</summary>
     public int MaxIncomingMessageSize { get; set; } = 16 * 1024 * 1024;
 
-    /// <summary>A publisher that sends nothing for this long is closed (a dead encoder must free its stream).</summary>
+    /// <summary>A publisher that sends nothing for this long is closed (a dead encoder must free its stream).
+    /// Also applies to connections that have not started to play (a handshake followed by silence); players are
+    /// exempt because their input may legitimately be quiet.</summary>
     public TimeSpan PublisherIdleTimeout { get; set; } = TimeSpan.FromSeconds(30);
 }

@@ -156,11 +156,6 @@ public sealed partial class RtmpServerSession
         _publisher = null;
         _revokedRegistration.Dispose();
         publisher.Dispose();
-        if (!_revoked)
-        {
-            // No idle timeout once the stream is gone.
-            _sessionCts?.CancelAfter(Timeout.InfiniteTimeSpan);
-        }
 
         _logger.LogInformation("RTMP {Remote}: stopped publishing stream {StreamId} ({Reason})", _remoteAddress, _streamId, _closeReason);
     }
@@ -198,6 +193,7 @@ public sealed partial class RtmpServerSession
         var access = RtmpCommand.EncodeData("|RtmpSampleAccess", true, true);
         await _output.SendAsync(RtmpOutput.StreamChunkStream, RtmpMessageType.DataAmf0, 0, messageStreamId, access, _token).ConfigureAwait(false);
 
+        _sessionCts!.CancelAfter(Timeout.InfiniteTimeSpan); // a player's input may be silent
         _playCts = CancellationTokenSource.CreateLinkedTokenSource(_token);
         _playTask = PlayLoopAsync(_subscription, messageStreamId, _playCts.Token);
         _logger.LogInformation("RTMP {Remote}: playing stream {StreamId}", _remoteAddress, _streamId);

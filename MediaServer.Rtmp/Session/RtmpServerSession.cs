@@ -100,6 +100,7 @@ public sealed partial class RtmpServerSession
         try
         {
             await HandshakeAsync(cancellationToken).ConfigureAwait(false);
+            sessionCts.CancelAfter(_options.PublisherIdleTimeout);
             await ReadLoopAsync().ConfigureAwait(false);
         }
         catch (RtmpProtocolException ex)
@@ -114,7 +115,7 @@ public sealed partial class RtmpServerSession
             }
             else if (!_closeRequested)
             {
-                Fail(RtmpProtocolError.IdleTimeout, $"No data from the publisher for {_options.PublisherIdleTimeout.TotalSeconds:0} s.");
+                Fail(RtmpProtocolError.IdleTimeout, $"No data from the peer for {_options.PublisherIdleTimeout.TotalSeconds:0.#} s.");
             }
         }
         catch (OperationCanceledException)
@@ -242,8 +243,9 @@ public sealed partial class RtmpServerSession
             }
 
             _bytesReceived += consumedBytes;
-            if (_publisher is not null && !_revoked)
+            if (_subscription is null && !_revoked)
             {
+                // Players may be silent; everyone else (publishers, connections that never publish) must not be.
                 _sessionCts!.CancelAfter(_options.PublisherIdleTimeout);
             }
 

@@ -118,6 +118,22 @@ public class Amf0Tests
     }
 
     [Test]
+    public void ReadValue_EcmaArrayWithoutObjectEnd_DecodesToEndOfData()
+    {
+        // 08 | 00000001 | 0001 "w" | 00 4094000000000000 | (no 000009)
+        var reader = new Amf0Reader(Convert.FromHexString("0800000001" + "000177" + "004094000000000000"));
+        var value = reader.ReadValue();
+        Assert.That(AmfAssert.DeepEquals(new AmfEcmaArray { { "w", 1280d } }, value), Is.True);
+    }
+
+    [Test]
+    public void ReadValue_ObjectWithoutObjectEnd_Throws()
+    {
+        var ex = Assert.Throws<AmfException>(() => new Amf0Reader(Convert.FromHexString("03" + "000177" + "004094000000000000")).ReadValue());
+        Assert.That(ex!.Reason, Is.EqualTo(AmfError.Truncated));
+    }
+
+    [Test]
     public void ReadValue_NestingBeyondLimit_Throws()
     {
         var bytes = NestedObjects(AmfLimits.MaxDepth + 1);

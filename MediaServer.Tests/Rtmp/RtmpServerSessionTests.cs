@@ -319,6 +319,28 @@ public class RtmpServerSessionTests
     }
 
     [Test]
+    public async Task Connect_ThenSilence_IsClosedByIdleTimeout()
+    {
+        await using var harness = SessionHarness.Start(configure: o => o.PublisherIdleTimeout = TimeSpan.FromMilliseconds(300));
+        await harness.ConnectAndCreateStreamAsync();
+        await harness.WaitForEndAsync();
+        AssertEndedWith(harness, RtmpProtocolError.IdleTimeout);
+    }
+
+    [Test]
+    public async Task Play_SilentPlayer_IsNotClosedByIdleTimeout()
+    {
+        var hub = new StreamHub();
+        using var publisher = hub.Publish("show");
+        await using var harness = SessionHarness.Start(configure: o => o.PublisherIdleTimeout = TimeSpan.FromMilliseconds(200), hub: hub);
+        var streamId = await harness.ConnectAndCreateStreamAsync();
+        using var timeout = new CancellationTokenSource(SessionHarness.Timeout);
+        await harness.Client.PlayAsync(streamId, "show", timeout.Token);
+        await Task.Delay(600);
+        Assert.That(harness.Run.IsCompleted, Is.False);
+    }
+
+    [Test]
     public async Task Publish_DeleteStream_EndsTheStream()
     {
         await using var harness = SessionHarness.Start();
