@@ -205,7 +205,15 @@ public sealed class ChunkStreamReader : IDisposable
     {
         if (message.Type == RtmpMessageType.SetChunkSize)
         {
-            ChunkSize = ParseSetChunkSize(message.Span);
+            try
+            {
+                ChunkSize = ParseSetChunkSize(message.Span);
+            }
+            catch (RtmpProtocolException)
+            {
+                message.Payload.Release(); // the caller never sees this message
+                throw;
+            }
         }
         else if (message.Type == RtmpMessageType.Abort)
         {

@@ -31,6 +31,9 @@ public sealed partial class RtmpServerSession
             case "FCUnpublish":
                 StopPublishing();
                 return SendResultAsync(command.TransactionId, null, AmfUndefined.Instance);
+            case "getStreamLength":
+                // Live streams have no length; ffmpeg/ffplay ask before play.
+                return SendResultAsync(command.TransactionId, null, 0d);
             case "deleteStream":
             case "closeStream":
                 StopPublishing();
