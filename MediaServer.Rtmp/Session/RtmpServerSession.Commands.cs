@@ -29,14 +29,14 @@ public sealed partial class RtmpServerSession
             case "play":
                 return PlayAsync(command, messageStreamId);
             case "FCUnpublish":
-                StopPublishing();
+                StopPublishing(clean: true);
                 return SendResultAsync(command.TransactionId, null, AmfUndefined.Instance);
             case "getStreamLength":
                 // Live streams have no length; ffmpeg/ffplay ask before play.
                 return SendResultAsync(command.TransactionId, null, 0d);
             case "deleteStream":
             case "closeStream":
-                StopPublishing();
+                StopPublishing(clean: true);
                 return StopPlayingAsync();
             case "_result":
             case "_error":
@@ -148,7 +148,11 @@ public sealed partial class RtmpServerSession
         }
     }
 
-    private void StopPublishing()
+    /// <summary>
+    /// Ends publishing. <paramref name="clean"/>: the encoder unpublished (FCUnpublish/deleteStream/closeStream),
+    /// so the stream ends at once; otherwise the connection was lost and the hub's reconnect window applies.
+    /// </summary>
+    private void StopPublishing(bool clean)
     {
         var publisher = _publisher;
         if (publisher is null)
@@ -158,7 +162,14 @@ public sealed partial class RtmpServerSession
 
         _publisher = null;
         _revokedRegistration.Dispose();
-        publisher.Dispose();
+        if (clean)
+        {
+            publisher.Unpublish();
+        }
+        else
+        {
+            publisher.Dispose();
+        }
 
         _logger.LogInformation("RTMP {Remote}: stopped publishing stream {StreamId} ({Reason})", _remoteAddress, _streamId, _closeReason);
     }

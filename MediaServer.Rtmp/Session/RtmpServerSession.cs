@@ -470,7 +470,7 @@ public sealed partial class RtmpServerSession
 
     private async Task CleanupAsync()
     {
-        StopPublishing();
+        StopPublishing(clean: false);
         await StopPlayingAsync().ConfigureAwait(false);
         foreach (var message in _pending)
         {
