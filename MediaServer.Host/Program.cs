@@ -1,1 +1,107 @@
-Console.WriteLine("MediaServer");
+using System.Net;
+using MediaServer.Core.Streams;
+using MediaServer.Hls;
+using MediaServer.Host.Api;
+using MediaServer.Host.Auth;
+using MediaServer.Host.Cli;
+using MediaServer.Host.Configuration;
+using MediaServer.Host.Connections;
+using MediaServer.Host.Data;
+using MediaServer.Rtmp.Session;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.Extensions.Options;
+
+var builder = WebApplication.CreateBuilder(new WebApplicationOptions
+{
+    Args = args,
+    // appsettings.json ships beside the binary, so `dotnet run` from any folder finds it.
+    ContentRootPath = AppContext.BaseDirectory,
+});
+
+if (Cli.IsVerb(args))
+{
+    return await Cli.RunAsync(args, builder.Configuration, Console.Out, Console.Error);
+}
+
+builder.Logging.ClearProviders();
+builder.Logging.AddSimpleConsole(o =>
+{
+    o.SingleLine = true;
+    o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fff ";
+    o.UseUtcTimestamp = true;
+});
+
+var section = builder.Configuration.GetSection(MediaServerOptions.SectionName);
+var options = section.Get<MediaServerOptions>() ?? new MediaServerOptions();
+builder.Services.Configure<MediaServerOptions>(section);
+builder.Services.Configure<AuthOptions>(builder.Configuration.GetSection("MediaServer:Auth"));
+
+var database = new Database(options.DataDirectory);
+await database.MigrateAsync();
+
+builder.Services.AddSingleton(TimeProvider.System);
+builder.Services.AddSingleton(database);
+builder.Services.AddSingleton<ApiKeyStore>();
+builder.Services.AddSingleton<LivestreamStore>();
+builder.Services.AddSingleton<AccessTokenValidator>();
+builder.Services.AddSingleton(sp => new StreamHub(
+    new StreamHubOptions { ReconnectWindow = TimeSpan.FromSeconds(options.Streams.ReconnectWindowSeconds) },
+    sp.GetRequiredService<ILoggerFactory>(),
+    sp.GetRequiredService<TimeProvider>()));
+builder.Services.AddSingleton<IStreamResolver, LivestreamResolver>();
+builder.Services.AddSingleton(new RtmpServerOptions
+{
+    HandshakeTimeout = TimeSpan.FromSeconds(options.Rtmp.HandshakeTimeoutSeconds),
+});
+builder.Services.AddMediaServerHls(builder.Configuration.GetSection("MediaServer:Hls"));
+builder.Services.AddOpenApi();
+builder.Services.AddProblemDetails();
+
+builder.WebHost.ConfigureKestrel(kestrel =>
+{
+    var address = options.BindAddress is "*" or "" ? null : IPAddress.Parse(options.BindAddress);
+    void Listen(int port, Action<Microsoft.AspNetCore.Server.Kestrel.Core.ListenOptions> configure)
+    {
+        if (address is null)
+        {
+            kestrel.ListenAnyIP(port, configure);
+        }
+        else
+        {
+            kestrel.Listen(address, port, configure);
+        }
+    }
+
+    Listen(options.Rtmp.Port, listen => listen.UseConnectionHandler<RtmpConnectionHandler>());
+    if (options.Rtmps.Port > 0)
+    {
+        var certificate = Certificates.Load(options.Rtmps);
+        Listen(options.Rtmps.Port, listen =>
+        {
+            listen.UseHttps(certificate);
+            listen.UseConnectionHandler<RtmpConnectionHandler>();
+        });
+    }
+
+    Listen(options.Http.Port, _ => { });
+});
+
+var app = builder.Build();
+
+app.UseExceptionHandler();
+app.UseStatusCodePages();
+app.MapGet("/healthz", () => Results.Text("ok"));
+app.MapOpenApi("/openapi/{documentName}.json");
+app.MapLivestreamsApi();
+app.MapHls();
+
+// Graceful shutdown (SIGTERM, Ctrl+C): publishers are disconnected and every playlist gets EXT-X-ENDLIST.
+app.Lifetime.ApplicationStopping.Register(() => app.Services.GetRequiredService<StreamHub>().Shutdown());
+
+var startup = app.Services.GetRequiredService<IOptions<MediaServerOptions>>().Value;
+app.Lifetime.ApplicationStarted.Register(() => app.Logger.LogInformation(
+    "MediaServer listening: RTMP on port {RtmpPort}, RTMPS on port {RtmpsPort}, HTTP on port {HttpPort}, data in {DataDirectory}, public base URL {PublicBaseUrl}",
+    startup.Rtmp.Port, startup.Rtmps.Port > 0 ? startup.Rtmps.Port : "(off)", startup.Http.Port, Path.GetFullPath(startup.DataDirectory), startup.GetPublicBaseUri()));
+
+await app.RunAsync();
+return 0;

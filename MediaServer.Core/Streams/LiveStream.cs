@@ -150,6 +150,56 @@ public sealed class LiveStream
         }
     }
 
+    private ITimer? _reconnectTimer;
+
+    /// <summary>True while the stream has lost its publisher and waits for it to reconnect.</summary>
+    public bool IsWaitingForReconnect
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _reconnectTimer is not null;
+            }
+        }
+    }
+
+    internal void WaitForReconnect(ITimer timer)
+    {
+        lock (_lock)
+        {
+            _reconnectTimer?.Dispose();
+            _reconnectTimer = timer;
+        }
+    }
+
+    /// <summary>Stops waiting for a reconnect; true if the stream was waiting.</summary>
+    internal bool CancelReconnectWait()
+    {
+        lock (_lock)
+        {
+            if (_reconnectTimer is null)
+            {
+                return false;
+            }
+
+            _reconnectTimer.Dispose();
+            _reconnectTimer = null;
+            return true;
+        }
+    }
+
+    internal Publisher? CurrentPublisher
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _publisher;
+            }
+        }
+    }
+
     internal Publisher? AttachPublisher(Publisher publisher)
     {
         lock (_lock)

@@ -47,27 +47,24 @@ public sealed class Publisher : IDisposable
         Stream.Distribute(frame);
     }
 
-    /// <summary>Ends the stream (or, under the reconnect policy, leaves it for the next publisher).</summary>
-    public void Dispose()
+    /// <summary>A clean end (the encoder unpublished: FCUnpublish/deleteStream): the stream ends at once.</summary>
+    public void Unpublish() => Close(clean: true);
+
+    /// <summary>
+    /// The publisher went away. Without a prior <see cref="Unpublish"/> this counts as a lost connection: the
+    /// stream waits <see cref="StreamHubOptions.ReconnectWindow"/> for the encoder to come back.
+    /// </summary>
+    public void Dispose() => Close(clean: false);
+
+    private void Close(bool clean)
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0)
         {
             return;
         }
 
-        _hub.OnPublisherClosed(this);
-        _revoked.Dispose();
+        _hub.OnPublisherClosed(this, clean);
     }
 
-    internal void Revoke()
-    {
-        try
-        {
-            _revoked.Cancel();
-        }
-        catch (ObjectDisposedException)
-        {
-            // Already gone.
-        }
-    }
+    internal void Revoke() => _revoked.Cancel();
 }

@@ -19,10 +19,13 @@ public sealed class StreamHub
     private readonly Lock _lock = new();
     private readonly ILogger _logger;
 
-    public StreamHub(StreamHubOptions? options = null, ILoggerFactory? loggerFactory = null)
+    private readonly TimeProvider _time;
+
+    public StreamHub(StreamHubOptions? options = null, ILoggerFactory? loggerFactory = null, TimeProvider? time = null)
     {
         Options = options ?? new StreamHubOptions();
         _logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger<StreamHub>();
+        _time = time ?? TimeProvider.System;
     }
 
     public StreamHubOptions Options { get; }
@@ -58,6 +61,10 @@ public sealed class StreamHub
 
             publisher = new Publisher(this, stream);
             previous = stream.AttachPublisher(publisher);
+            if (stream.CancelReconnectWait())
+            {
+                _logger.LogInformation("Stream {StreamId}: the publisher reconnected within the reconnect window", streamId);
+            }
         }
 
         if (previous is not null)
@@ -75,24 +82,83 @@ public sealed class StreamHub
         return publisher;
     }
 
-    internal void OnPublisherClosed(Publisher publisher)
+    /// <summary>
+    /// Disconnects the publisher of <paramref name="streamId"/> (the livestream was deleted or disabled).
+    /// Returns false when the stream is not live.
+    /// </summary>
+    public bool Disconnect(string streamId)
+    {
+        var publisher = Find(streamId)?.CurrentPublisher;
+        if (publisher is null)
+        {
+            return false;
+        }
+
+        _logger.LogInformation("Stream {StreamId}: disconnecting the publisher", streamId);
+        publisher.Revoke();
+        return true;
+    }
+
+    /// <summary>Ends every stream now (server shutdown): publishers are revoked, subscribers complete.</summary>
+    public void Shutdown()
+    {
+        foreach (var stream in _streams.Values)
+        {
+            stream.CurrentPublisher?.Revoke();
+            EndStream(stream);
+        }
+    }
+
+    internal void OnPublisherClosed(Publisher publisher, bool clean)
     {
         var stream = publisher.Stream;
-        bool ended;
+        var window = Options.ReconnectWindow;
         lock (_lock)
         {
-            ended = stream.DetachPublisher(publisher);
-            if (ended)
+            if (!stream.DetachPublisher(publisher))
             {
-                _streams.TryRemove(new KeyValuePair<string, LiveStream>(stream.Id, stream));
+                return; // taken over: the stream goes on with the new publisher
+            }
+
+            if (!clean && window > TimeSpan.Zero)
+            {
+                _logger.LogInformation("Stream {StreamId}: publisher lost; waiting {Seconds} s for it to reconnect", stream.Id, window.TotalSeconds);
+                stream.WaitForReconnect(_time.CreateTimer(_ => EndIfStillWaiting(stream), null, window, Timeout.InfiniteTimeSpan));
+                return;
             }
         }
 
-        if (ended)
+        EndStream(stream);
+    }
+
+    private void EndIfStillWaiting(LiveStream stream)
+    {
+        lock (_lock)
         {
-            stream.End();
-            _logger.LogInformation("Stream {StreamId} ended", stream.Id);
-            StreamEnded?.Invoke(stream);
+            if (!stream.CancelReconnectWait())
+            {
+                return;
+            }
         }
+
+        _logger.LogInformation("Stream {StreamId}: the publisher did not come back within the reconnect window", stream.Id);
+        EndStream(stream);
+    }
+
+    private void EndStream(LiveStream stream)
+    {
+        lock (_lock)
+        {
+            if (!_streams.TryRemove(new KeyValuePair<string, LiveStream>(stream.Id, stream)))
+            {
+                return;
+            }
+
+            stream.CancelReconnectWait();
+        }
+
+        stream.End();
+        _logger.LogInformation("Stream {StreamId} ended", stream.Id);
+        StreamEnded?.Invoke(stream);
     }
 }

@@ -11,6 +11,12 @@ public sealed class StreamHubOptions
     /// longer than this stops caching until the next keyframe rather than growing without limit.</summary>
     public int MaxGopCacheFrames { get; set; } = 4096;
 
+    /// <summary>
+    /// How long a stream whose publisher dropped (connection lost, no unpublish) stays live waiting for the
+    /// encoder to reconnect with the same key. A clean unpublish ends the stream at once. Zero disables it.
+    /// </summary>
+    public TimeSpan ReconnectWindow { get; set; } = TimeSpan.FromSeconds(30);
+
     /// <summary>Upper bound on the cached group of pictures (payload bytes): 64 MiB holds a 10 s GOP at 50 Mbit/s.</summary>
     public long MaxGopCacheBytes { get; set; } = 64L * 1024 * 1024;
 }

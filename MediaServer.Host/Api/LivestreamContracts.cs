@@ -1,0 +1,54 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using MediaServer.Host.Data;
+
+namespace MediaServer.Host.Api;
+
+/// <summary>Body of <c>POST /v1/livestreams</c> and <c>PATCH /v1/livestreams/{id}</c> (absent fields are left as they are on PATCH).</summary>
+public sealed class LivestreamRequest
+{
+    public string? Name { get; set; }
+
+    public bool? Record { get; set; }
+
+    public List<RestreamTargetDto>? Restream { get; set; }
+
+    /// <summary><c>public</c> (default: the playback id is the secret) or <c>signed</c> (playback needs an access token).</summary>
+    public string? PlaybackPolicy { get; set; }
+}
+
+public sealed class RestreamTargetDto
+{
+    public string? Url { get; set; }
+
+    public string? StreamKey { get; set; }
+}
+
+/// <summary>A livestream as the product page shows it, plus our own fields.</summary>
+public sealed record LivestreamResponse(
+    string Id,
+    string Name,
+    bool Record,
+    string StreamKey,
+    string StreamUrl,
+    string UpstreamUrl,
+    string DownstreamUrl,
+    string RecordingUrl,
+    IReadOnlyList<RestreamTarget> Restream,
+    string PlaybackId,
+    string PlaybackPolicy,
+    bool Enabled,
+    string Status,
+    IReadOnlyDictionary<string, string>? Diagnostics,
+    DateTimeOffset CreatedAt,
+    DateTimeOffset UpdatedAt);
+
+public sealed record PageInfo(int CurrentPage, int PerPage, int LastPage, int Total);
+
+public sealed record LivestreamPage(PageInfo PageInfo, IReadOnlyList<LivestreamResponse> Data);
+
+[JsonSerializable(typeof(LivestreamRequest))]
+[JsonSerializable(typeof(LivestreamResponse))]
+[JsonSerializable(typeof(LivestreamPage))]
+[JsonSourceGenerationOptions(JsonSerializerDefaults.Web, UnmappedMemberHandling = JsonUnmappedMemberHandling.Skip)]
+internal sealed partial class ApiJson : JsonSerializerContext;

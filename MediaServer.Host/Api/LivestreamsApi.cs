@@ -1,0 +1,268 @@
+using System.Globalization;
+using System.Text.Json;
+using MediaServer.Core.Streams;
+using MediaServer.Host.Auth;
+using MediaServer.Host.Configuration;
+using MediaServer.Host.Data;
+using Microsoft.Extensions.Options;
+
+namespace MediaServer.Host.Api;
+
+/// <summary>The livestreams API of the product page: <c>/v1/livestreams</c>, authorised by access tokens.</summary>
+internal static class LivestreamsApi
+{
+    private const int MaxNameLength = 256;
+    private const int MaxRestreamTargets = 16;
+    private const int MaxPerPage = 100;
+    private const long MaxBodyBytes = 64 * 1024;
+
+    public static IEndpointRouteBuilder MapLivestreamsApi(this IEndpointRouteBuilder endpoints)
+    {
+        var group = endpoints.MapGroup("/v1/livestreams")
+            .AddEndpointFilter<AccessTokenFilter>()
+            .WithTags("Livestreams");
+
+        group.MapPost("/", CreateAsync).WithSummary("Create a livestream");
+        group.MapGet("/", ListAsync).WithSummary("List livestreams, newest first");
+        group.MapGet("/{id}", GetAsync).WithSummary("Get a livestream");
+        group.MapPatch("/{id}", UpdateAsync).WithSummary("Update name, record, restream or playbackPolicy");
+        group.MapDelete("/{id}", DeleteAsync).WithSummary("Delete a livestream (a live one is disconnected)");
+        group.MapPost("/{id}/reset-stream-key", ResetStreamKeyAsync).WithSummary("Issue a new stream key");
+        group.MapPost("/{id}/disable", (string id, HttpContext context, LivestreamStore store, StreamHub hub, IOptions<MediaServerOptions> options, CancellationToken ct)
+            => SetEnabledAsync(id, false, context, store, hub, options, ct)).WithSummary("Disable publishing (a live stream is disconnected)");
+        group.MapPost("/{id}/enable", (string id, HttpContext context, LivestreamStore store, StreamHub hub, IOptions<MediaServerOptions> options, CancellationToken ct)
+            => SetEnabledAsync(id, true, context, store, hub, options, ct)).WithSummary("Enable publishing");
+        return endpoints;
+    }
+
+    private static async Task<IResult> CreateAsync(HttpContext context, LivestreamStore store, StreamHub hub, IOptions<MediaServerOptions> options, CancellationToken ct)
+    {
+        var (request, error) = await ReadBodyAsync(context, ct);
+        if (error is not null)
+        {
+            return error;
+        }
+
+        var invalid = Validate(request!, out var restream, out var policy);
+        if (invalid is not null)
+        {
+            return invalid;
+        }
+
+        var created = await store.CreateAsync(AccessTokenFilter.ApiKeyOf(context), request!.Name ?? "", request.Record ?? false, policy ?? PlaybackPolicy.Public, restream ?? [], ct);
+        return Results.Json(ToResponse(created, hub, options.Value), ApiJson.Default.LivestreamResponse, statusCode: StatusCodes.Status200OK);
+    }
+
+    private static async Task<IResult> ListAsync(HttpContext context, LivestreamStore store, StreamHub hub, IOptions<MediaServerOptions> options, CancellationToken ct)
+    {
+        if (!TryQueryInt(context, "page", 1, out var page) || page < 1)
+        {
+            return FieldError("page", "page must be a whole number ≥ 1");
+        }
+
+        if (!TryQueryInt(context, "perPage", 20, out var perPage) || perPage is < 1 or > MaxPerPage)
+        {
+            return FieldError("perPage", $"perPage must be a whole number from 1 to {MaxPerPage}");
+        }
+
+        var (items, total) = await store.ListAsync(AccessTokenFilter.ApiKeyOf(context), page, perPage, ct);
+        var data = new List<LivestreamResponse>(items.Count);
+        foreach (var item in items)
+        {
+            data.Add(ToResponse(item, hub, options.Value));
+        }
+
+        var lastPage = Math.Max(1, (total + perPage - 1) / perPage);
+        return Results.Json(new LivestreamPage(new PageInfo(page, perPage, lastPage, total), data), ApiJson.Default.LivestreamPage);
+    }
+
+    private static async Task<IResult> GetAsync(string id, HttpContext context, LivestreamStore store, StreamHub hub, IOptions<MediaServerOptions> options, CancellationToken ct)
+    {
+        var found = await store.GetAsync(AccessTokenFilter.ApiKeyOf(context), id, ct);
+        return found is null ? NotFound(id) : Results.Json(ToResponse(found, hub, options.Value), ApiJson.Default.LivestreamResponse);
+    }
+
+    private static async Task<IResult> UpdateAsync(string id, HttpContext context, LivestreamStore store, StreamHub hub, IOptions<MediaServerOptions> options, CancellationToken ct)
+    {
+        var found = await store.GetAsync(AccessTokenFilter.ApiKeyOf(context), id, ct);
+        if (found is null)
+        {
+            return NotFound(id);
+        }
+
+        var (request, error) = await ReadBodyAsync(context, ct);
+        if (error is not null)
+        {
+            return error;
+        }
+
+        var invalid = Validate(request!, out var restream, out var policy);
+        if (invalid is not null)
+        {
+            return invalid;
+        }
+
+        var updated = await store.UpdateAsync(found with
+        {
+            Name = request!.Name ?? found.Name,
+            Record = request.Record ?? found.Record,
+            Restream = restream ?? found.Restream,
+            PlaybackPolicy = policy ?? found.PlaybackPolicy,
+        }, ct);
+        return Results.Json(ToResponse(updated, hub, options.Value), ApiJson.Default.LivestreamResponse);
+    }
+
+    private static async Task<IResult> DeleteAsync(string id, HttpContext context, LivestreamStore store, StreamHub hub, CancellationToken ct)
+    {
+        var found = await store.GetAsync(AccessTokenFilter.ApiKeyOf(context), id, ct);
+        if (found is null)
+        {
+            return NotFound(id);
+        }
+
+        await store.DeleteAsync(found, ct);
+        hub.Disconnect(found.PlaybackId);
+        return Results.NoContent();
+    }
+
+    private static async Task<IResult> ResetStreamKeyAsync(string id, HttpContext context, LivestreamStore store, StreamHub hub, IOptions<MediaServerOptions> options, CancellationToken ct)
+    {
+        var found = await store.GetAsync(AccessTokenFilter.ApiKeyOf(context), id, ct);
+        if (found is null)
+        {
+            return NotFound(id);
+        }
+
+        var updated = await store.UpdateAsync(found with { StreamKey = Guid.NewGuid().ToString("D") }, ct);
+        return Results.Json(ToResponse(updated, hub, options.Value), ApiJson.Default.LivestreamResponse);
+    }
+
+    private static async Task<IResult> SetEnabledAsync(string id, bool enabled, HttpContext context, LivestreamStore store, StreamHub hub, IOptions<MediaServerOptions> options, CancellationToken ct)
+    {
+        var found = await store.GetAsync(AccessTokenFilter.ApiKeyOf(context), id, ct);
+        if (found is null)
+        {
+            return NotFound(id);
+        }
+
+        var updated = await store.UpdateAsync(found with { Enabled = enabled }, ct);
+        if (!enabled)
+        {
+            hub.Disconnect(found.PlaybackId);
+        }
+
+        return Results.Json(ToResponse(updated, hub, options.Value), ApiJson.Default.LivestreamResponse);
+    }
+
+    internal static LivestreamResponse ToResponse(LivestreamRecord l, StreamHub hub, MediaServerOptions options)
+    {
+        var urls = PublicUrls.From(options);
+        var live = hub.Find(l.PlaybackId);
+        var streamUrl = urls.RtmpBase + "/live/";
+        return new LivestreamResponse(
+            l.Id,
+            l.Name,
+            l.Record,
+            l.StreamKey,
+            streamUrl,
+            streamUrl + l.StreamKey,
+            $"{urls.HttpBase}/live/{l.PlaybackId}/index.m3u8",
+            $"{urls.HttpBase}/recordings/{l.PlaybackId}/index.m3u8",
+            l.Restream,
+            l.PlaybackId,
+            l.PlaybackPolicy == PlaybackPolicy.Signed ? "signed" : "public",
+            l.Enabled,
+            live is null ? "idle" : "live",
+            live?.Diagnostics is { Count: > 0 } d ? d : null,
+            l.CreatedAt,
+            l.UpdatedAt);
+    }
+
+    private static async Task<(LivestreamRequest? Request, IResult? Error)> ReadBodyAsync(HttpContext context, CancellationToken ct)
+    {
+        if (context.Request.ContentLength > MaxBodyBytes)
+        {
+            return (null, FieldError("body", $"the body is larger than {MaxBodyBytes} bytes"));
+        }
+
+        try
+        {
+            var request = await JsonSerializer.DeserializeAsync(context.Request.Body, ApiJson.Default.LivestreamRequest, ct);
+            return request is null ? (null, FieldError("body", "the body must be a JSON object")) : (request, null);
+        }
+        catch (JsonException e)
+        {
+            var field = string.IsNullOrEmpty(e.Path) || e.Path == "$" ? "body" : e.Path.TrimStart('$', '.');
+            return (null, FieldError(field, "invalid JSON: " + (e.Message.Split(" Path:")[0])));
+        }
+    }
+
+    private static IResult? Validate(LivestreamRequest request, out List<RestreamTarget>? restream, out PlaybackPolicy? policy)
+    {
+        restream = null;
+        policy = null;
+        if (request.Name is { Length: > MaxNameLength })
+        {
+            return FieldError("name", $"name is longer than {MaxNameLength} characters");
+        }
+
+        if (request.PlaybackPolicy is { } p)
+        {
+            policy = p switch
+            {
+                "public" => PlaybackPolicy.Public,
+                "signed" => PlaybackPolicy.Signed,
+                _ => null,
+            };
+            if (policy is null)
+            {
+                return FieldError("playbackPolicy", "playbackPolicy must be \"public\" or \"signed\"");
+            }
+        }
+
+        if (request.Restream is { } targets)
+        {
+            if (targets.Count > MaxRestreamTargets)
+            {
+                return FieldError("restream", $"at most {MaxRestreamTargets} restream targets");
+            }
+
+            restream = new List<RestreamTarget>(targets.Count);
+            for (var i = 0; i < targets.Count; i++)
+            {
+                var t = targets[i];
+                if (t is null || !Uri.TryCreate(t.Url, UriKind.Absolute, out var uri) || uri.Scheme is not ("rtmp" or "rtmps") || string.IsNullOrEmpty(uri.Host))
+                {
+                    return FieldError($"restream[{i}].url", "url must be an rtmp:// or rtmps:// URL");
+                }
+
+                if (string.IsNullOrWhiteSpace(t.StreamKey) || t.StreamKey.Length > 1024)
+                {
+                    return FieldError($"restream[{i}].streamKey", "streamKey must be a non-empty string");
+                }
+
+                restream.Add(new RestreamTarget(t.Url!, t.StreamKey));
+            }
+        }
+
+        return null;
+    }
+
+    private static bool TryQueryInt(HttpContext context, string name, int fallback, out int value)
+    {
+        var text = context.Request.Query[name].ToString();
+        if (text.Length == 0)
+        {
+            value = fallback;
+            return true;
+        }
+
+        return int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out value);
+    }
+
+    internal static IResult FieldError(string field, string message) =>
+        Results.ValidationProblem(new Dictionary<string, string[]> { [field] = [message] }, title: "Invalid request");
+
+    private static IResult NotFound(string id) =>
+        Results.Problem(statusCode: StatusCodes.Status404NotFound, title: "Not found", detail: $"No livestream '{id}'.");
+}

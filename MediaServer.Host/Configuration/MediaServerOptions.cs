@@ -1,0 +1,78 @@
+using System.Globalization;
+
+namespace MediaServer.Host.Configuration;
+
+/// <summary>The <c>MediaServer</c> configuration section (appsettings.json, environment, command line).</summary>
+public sealed class MediaServerOptions
+{
+    public const string SectionName = "MediaServer";
+
+    /// <summary>Folder for the database, recordings and other state. Relative paths are relative to the working directory.</summary>
+    public string DataDirectory { get; set; } = "data";
+
+    /// <summary>
+    /// Base URL used to build the URLs the server hands out (HLS, RTMP ingest host). When empty, the server
+    /// uses <c>http://localhost:{Http:Port}</c>.
+    /// </summary>
+    public string? PublicBaseUrl { get; set; }
+
+    /// <summary>Address the listeners bind to: <c>*</c> (all interfaces, default), <c>127.0.0.1</c>, <c>::1</c>, ...</summary>
+    public string BindAddress { get; set; } = "*";
+
+    public RtmpListenerOptions Rtmp { get; set; } = new();
+
+    public HttpListenerOptions Http { get; set; } = new();
+
+    public RtmpsListenerOptions Rtmps { get; set; } = new();
+
+    public StreamsOptions Streams { get; set; } = new();
+
+    /// <summary>The public base URL without a trailing slash.</summary>
+    public Uri GetPublicBaseUri()
+    {
+        var text = string.IsNullOrWhiteSpace(PublicBaseUrl)
+            ? string.Create(CultureInfo.InvariantCulture, $"http://localhost:{Http.Port}")
+            : PublicBaseUrl.TrimEnd('/');
+        return new Uri(text, UriKind.Absolute);
+    }
+}
+
+public sealed class RtmpListenerOptions
+{
+    /// <summary>RTMP port (default 1935, the IANA-registered RTMP port).</summary>
+    public int Port { get; set; } = 1935;
+
+    /// <summary>Seconds to wait for a complete handshake before closing the connection.</summary>
+    public int HandshakeTimeoutSeconds { get; set; } = 10;
+}
+
+/// <summary>RTMP over TLS. Enabled when <see cref="Port"/> is set and a certificate is configured.</summary>
+public sealed class RtmpsListenerOptions
+{
+    /// <summary>RTMPS port; 0 (default) disables the listener. 443 is conventional for public servers.</summary>
+    public int Port { get; set; }
+
+    /// <summary>Certificate file: a PFX/PKCS#12 file, or a PEM certificate (with <see cref="KeyPath"/>).</summary>
+    public string? CertificatePath { get; set; }
+
+    /// <summary>PEM private key file, when <see cref="CertificatePath"/> is a PEM certificate.</summary>
+    public string? KeyPath { get; set; }
+
+    /// <summary>Password of the PFX file or of an encrypted PEM key.</summary>
+    public string? Password { get; set; }
+}
+
+public sealed class HttpListenerOptions
+{
+    /// <summary>HTTP port for the API and HLS (default 8080).</summary>
+    public int Port { get; set; } = 8080;
+}
+
+public sealed class StreamsOptions
+{
+    /// <summary>
+    /// Seconds a stream whose encoder dropped (without unpublishing) stays live waiting for it to reconnect
+    /// with the same key; the playlist then continues after a discontinuity. 0 ends streams at once.
+    /// </summary>
+    public int ReconnectWindowSeconds { get; set; } = 30;
+}

@@ -1,0 +1,187 @@
+using System.Collections.Concurrent;
+using System.Security.Cryptography;
+using System.Text.Json;
+using Microsoft.Data.Sqlite;
+
+namespace MediaServer.Host.Data;
+
+/// <summary>Where a restreamed copy of a livestream goes.</summary>
+public sealed record RestreamTarget(string Url, string StreamKey);
+
+/// <summary>Who may play a livestream: anyone with the playback id, or only with a valid access token.</summary>
+public enum PlaybackPolicy
+{
+    Public = 0,
+    Signed = 1,
+}
+
+public sealed record LivestreamRecord(
+    string Id,
+    string ApiKey,
+    string Name,
+    bool Record,
+    string StreamKey,
+    string PlaybackId,
+    PlaybackPolicy PlaybackPolicy,
+    bool Enabled,
+    IReadOnlyList<RestreamTarget> Restream,
+    DateTimeOffset CreatedAt,
+    DateTimeOffset UpdatedAt);
+
+/// <summary>
+/// Livestreams, each owned by one API key. Lookups by playback id (every HLS request of a signed stream)
+/// are served from an in-memory index kept in step with every write made through this store.
+/// </summary>
+public sealed class LivestreamStore(Database database, TimeProvider time)
+{
+    private const string Columns = "id, api_key, name, record, stream_key, playback_id, playback_policy, enabled, restream_json, created_at, updated_at";
+    private readonly ConcurrentDictionary<string, LivestreamRecord?> _byPlaybackId = new(StringComparer.Ordinal);
+
+    public async Task<LivestreamRecord> CreateAsync(string apiKey, string name, bool record, PlaybackPolicy policy, IReadOnlyList<RestreamTarget> restream, CancellationToken cancellationToken = default)
+    {
+        var now = time.GetUtcNow();
+        var livestream = new LivestreamRecord(
+            Id: NewId(),
+            ApiKey: apiKey,
+            Name: name,
+            Record: record,
+            StreamKey: Guid.NewGuid().ToString("D"),
+            PlaybackId: NewId(),
+            PlaybackPolicy: policy,
+            Enabled: true,
+            Restream: restream,
+            CreatedAt: now,
+            UpdatedAt: now);
+        await using var connection = await database.OpenAsync(cancellationToken);
+        await using var command = connection.CreateCommand();
+        command.CommandText = $"INSERT INTO livestreams ({Columns}) VALUES ($id, $k, $n, $r, $sk, $pid, $pp, $e, $rs, $c, $u)";
+        Bind(command, livestream);
+        await command.ExecuteNonQueryAsync(cancellationToken);
+        _byPlaybackId[livestream.PlaybackId] = livestream;
+        return livestream;
+    }
+
+    public async Task<LivestreamRecord?> GetAsync(string apiKey, string id, CancellationToken cancellationToken = default)
+    {
+        var found = await QuerySingleAsync("id = $v", id, cancellationToken);
+        return found is not null && found.ApiKey == apiKey ? found : null;
+    }
+
+    public Task<LivestreamRecord?> FindByStreamKeyAsync(string streamKey, CancellationToken cancellationToken = default) =>
+        QuerySingleAsync("stream_key = $v", streamKey, cancellationToken);
+
+    public async ValueTask<LivestreamRecord?> FindByPlaybackIdAsync(string playbackId, CancellationToken cancellationToken = default)
+    {
+        if (_byPlaybackId.TryGetValue(playbackId, out var cached))
+        {
+            return cached;
+        }
+
+        var found = await QuerySingleAsync("playback_id = $v", playbackId, cancellationToken);
+        if (found is not null)
+        {
+            _byPlaybackId[playbackId] = found;
+        }
+
+        return found;
+    }
+
+    public async Task<(IReadOnlyList<LivestreamRecord> Items, int Total)> ListAsync(string apiKey, int page, int perPage, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        int total;
+        await using (var count = connection.CreateCommand())
+        {
+            count.CommandText = "SELECT COUNT(*) FROM livestreams WHERE api_key = $k";
+            count.Parameters.AddWithValue("$k", apiKey);
+            total = Convert.ToInt32(await count.ExecuteScalarAsync(cancellationToken), System.Globalization.CultureInfo.InvariantCulture);
+        }
+
+        await using var command = connection.CreateCommand();
+        command.CommandText = $"SELECT {Columns} FROM livestreams WHERE api_key = $k ORDER BY created_at DESC, id LIMIT $limit OFFSET $offset";
+        command.Parameters.AddWithValue("$k", apiKey);
+        command.Parameters.AddWithValue("$limit", perPage);
+        command.Parameters.AddWithValue("$offset", (long)(page - 1) * perPage);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var items = new List<LivestreamRecord>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            items.Add(Read(reader));
+        }
+
+        return (items, total);
+    }
+
+    public async Task<LivestreamRecord> UpdateAsync(LivestreamRecord livestream, CancellationToken cancellationToken = default)
+    {
+        var updated = livestream with { UpdatedAt = time.GetUtcNow() };
+        await using var connection = await database.OpenAsync(cancellationToken);
+        await using var command = connection.CreateCommand();
+        command.CommandText = """
+            UPDATE livestreams SET name = $n, record = $r, stream_key = $sk, playback_id = $pid, playback_policy = $pp,
+              enabled = $e, restream_json = $rs, updated_at = $u
+            WHERE id = $id AND api_key = $k
+            """;
+        Bind(command, updated);
+        await command.ExecuteNonQueryAsync(cancellationToken);
+        _byPlaybackId[updated.PlaybackId] = updated;
+        return updated;
+    }
+
+    public async Task<bool> DeleteAsync(LivestreamRecord livestream, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        await using var command = connection.CreateCommand();
+        command.CommandText = "DELETE FROM livestreams WHERE id = $id AND api_key = $k";
+        command.Parameters.AddWithValue("$id", livestream.Id);
+        command.Parameters.AddWithValue("$k", livestream.ApiKey);
+        var deleted = await command.ExecuteNonQueryAsync(cancellationToken) == 1;
+        _byPlaybackId.TryRemove(livestream.PlaybackId, out _);
+        return deleted;
+    }
+
+    /// <summary>128 random bits as 32 lowercase hex characters: unguessable, URL- and file-name-safe.</summary>
+    public static string NewId() => Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
+
+    private async Task<LivestreamRecord?> QuerySingleAsync(string where, string value, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        await using var command = connection.CreateCommand();
+        command.CommandText = $"SELECT {Columns} FROM livestreams WHERE {where}";
+        command.Parameters.AddWithValue("$v", value);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        return await reader.ReadAsync(cancellationToken) ? Read(reader) : null;
+    }
+
+    private static void Bind(SqliteCommand command, LivestreamRecord l)
+    {
+        command.Parameters.AddWithValue("$id", l.Id);
+        command.Parameters.AddWithValue("$k", l.ApiKey);
+        command.Parameters.AddWithValue("$n", l.Name);
+        command.Parameters.AddWithValue("$r", l.Record ? 1 : 0);
+        command.Parameters.AddWithValue("$sk", l.StreamKey);
+        command.Parameters.AddWithValue("$pid", l.PlaybackId);
+        command.Parameters.AddWithValue("$pp", l.PlaybackPolicy == PlaybackPolicy.Signed ? "signed" : "public");
+        command.Parameters.AddWithValue("$e", l.Enabled ? 1 : 0);
+        command.Parameters.AddWithValue("$rs", JsonSerializer.Serialize(l.Restream, DataJson.Default.IReadOnlyListRestreamTarget));
+        command.Parameters.AddWithValue("$c", ApiKeyStore.Format(l.CreatedAt));
+        command.Parameters.AddWithValue("$u", ApiKeyStore.Format(l.UpdatedAt));
+    }
+
+    private static LivestreamRecord Read(SqliteDataReader r) => new(
+        r.GetString(0),
+        r.GetString(1),
+        r.GetString(2),
+        r.GetInt64(3) != 0,
+        r.GetString(4),
+        r.GetString(5),
+        r.GetString(6) == "signed" ? PlaybackPolicy.Signed : PlaybackPolicy.Public,
+        r.GetInt64(7) != 0,
+        JsonSerializer.Deserialize(r.GetString(8), DataJson.Default.IReadOnlyListRestreamTarget) ?? [],
+        ApiKeyStore.Parse(r.GetString(9)),
+        ApiKeyStore.Parse(r.GetString(10)));
+}
+
+[System.Text.Json.Serialization.JsonSerializable(typeof(IReadOnlyList<RestreamTarget>))]
+[System.Text.Json.Serialization.JsonSourceGenerationOptions(PropertyNamingPolicy = System.Text.Json.Serialization.JsonKnownNamingPolicy.CamelCase)]
+internal sealed partial class DataJson : System.Text.Json.Serialization.JsonSerializerContext;

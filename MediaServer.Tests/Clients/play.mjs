@@ -1,0 +1,73 @@
+// Plays an HLS URL in headless Chromium with hls.js or video.js (as the product page's snippets do) and
+// prints one JSON line: {"ok":bool,"currentTime":s,"videoWidth":px,"errors":[...]}.
+// usage: node play.mjs <hls|hls-page|videojs> <url> [authorization header value] [seconds to play]
+import { chromium } from 'playwright-core';
+import { createRequire } from 'node:module';
+
+const require = createRequire(import.meta.url);
+const [player, url, token = '', seconds = '3'] = process.argv.slice(2);
+const want = Number(seconds);
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium',
+  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+    '--disable-component-update', '--disable-sync', '--autoplay-policy=no-user-gesture-required'],
+});
+const deadline = setTimeout(() => { console.log(JSON.stringify({ ok: false, errors: ['global timeout'] })); process.exit(2); }, 90_000);
+try {
+  const page = await browser.newPage();
+  const errors = [];
+  page.on('pageerror', e => errors.push('pageerror: ' + e.message));
+  if (player === 'videojs') {
+    await page.setContent(`<link rel="stylesheet"><video id="my-video" class="video-js" controls muted autoplay preload="auto" width="640" height="264"></video>`);
+    await page.addStyleTag({ path: require.resolve('video.js/dist/video-js.css') });
+    await page.addScriptTag({ path: require.resolve('video.js/dist/video.min.js') });
+    // The page's HTML snippet: a <source> of type application/x-mpegURL and the Authorization header added in beforeRequest.
+    await page.evaluate(({ url, token }) => {
+      if (token) {
+        videojs.Hls.xhr.beforeRequest = (options) => {
+          options.headers = { ...options.headers, Authorization: token };
+          return options;
+        };
+      }
+      const p = videojs('my-video');
+      p.on('error', () => window.__errors = (window.__errors || []).concat(JSON.stringify(p.error())));
+      p.src({ src: url, type: 'application/x-mpegURL' });
+      p.play().catch(e => window.__errors = (window.__errors || []).concat('play: ' + e.message));
+    }, { url, token });
+  } else {
+    await page.setContent(`<video id="v" muted autoplay playsinline></video>`);
+    await page.addScriptTag({ path: require.resolve('hls.js/dist/hls.min.js') });
+    await page.evaluate(({ url, token, player }) => {
+      const video = document.getElementById('v');
+      // 'hls-page': the product page's React snippet configuration, verbatim.
+      const pageConfig = player !== 'hls-page' ? {} : {
+        maxLoadingDelay: 1, defaultAudioCodec: "mp4a.40.2", maxBufferLength: 0, maxMaxBufferLength: 1, startLevel: 0,
+        startPosition: -1, maxBufferHole: 0.001, highBufferWatchdogPeriod: 0, nudgeOffset: 0.05, nudgeMaxRetry: 1,
+        maxFragLookUpTolerance: 0.1, liveSyncDurationCount: 1, abrEwmaFastLive: 1, abrEwmaSlowLive: 3, abrEwmaFastVoD: 1,
+        abrEwmaSlowVoD: 3, maxStarvationDelay: 1,
+      };
+      const hls = new Hls({ ...pageConfig, xhrSetup: (xhr) => { if (token) xhr.setRequestHeader('Authorization', token); } });
+      hls.on(Hls.Events.ERROR, (_, d) => { if (d.fatal) window.__errors = (window.__errors || []).concat(d.type + ':' + d.details); });
+      hls.loadSource(url);
+      hls.attachMedia(video);
+      video.play().catch(() => {});
+    }, { url, token, player });
+  }
+
+  const started = Date.now();
+  let state = {};
+  while (Date.now() - started < 60_000) {
+    state = await page.evaluate(() => {
+      const v = document.querySelector('video');
+      return { currentTime: v.currentTime, videoWidth: v.videoWidth, errors: window.__errors || [] };
+    });
+    if (state.currentTime >= want || state.errors.length > 0) break;
+    await new Promise(r => setTimeout(r, 250));
+  }
+  const all = [...errors, ...(state.errors || [])];
+  console.log(JSON.stringify({ ok: state.currentTime >= want && all.length === 0, currentTime: state.currentTime, videoWidth: state.videoWidth, errors: all }));
+} finally {
+  clearTimeout(deadline);
+  await browser.close();
+}

@@ -1,0 +1,116 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.RegularExpressions;
+using MediaServer.Tests.Infrastructure;
+
+namespace MediaServer.Tests.EndToEnd;
+
+/// <summary>
+/// Encoders that drop and come back: one playlist continues across the join with a discontinuity, the
+/// window expiring ends it, and a second publisher on a live key takes over.
+/// </summary>
+[TestFixture]
+[NonParallelizable]
+public partial class ReconnectTests
+{
+    private static async Task<string> PlaylistAsync(ServerProcess server, string key)
+    {
+        using var response = await server.Http.GetAsync(new Uri(server.HlsUrl(key)));
+        return response.IsSuccessStatusCode ? await response.Content.ReadAsStringAsync() : "";
+    }
+
+    private static async Task<string> WaitForAsync(ServerProcess server, string key, Func<string, bool> condition, TimeSpan? timeout = null)
+    {
+        var stopwatch = Stopwatch.StartNew();
+        var last = "";
+        while (stopwatch.Elapsed < (timeout ?? TimeSpan.FromSeconds(40)))
+        {
+            last = await PlaylistAsync(server, key);
+            if (condition(last))
+            {
+                return last;
+            }
+
+            await Task.Delay(200);
+        }
+
+        Assert.Fail($"playlist condition not met; last playlist:\n{last}\nserver log:\n{server.Log}");
+        return last;
+    }
+
+    private static int Count(string text, string what) => Regex.Matches(text, Regex.Escape(what)).Count;
+
+    private static int Tag(string playlist, string tag)
+    {
+        var match = Regex.Match(playlist, "#" + tag + @":(\d+)");
+        return match.Success ? int.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture) : 0;
+    }
+
+    [Test]
+    public async Task PublisherDropsAndReturns_PlaylistContinuesWithDiscontinuity_ThenWindowExpiryEndsIt()
+    {
+        await using var server = await ServerProcess.StartAsync(
+            ["--MediaServer:Streams:ReconnectWindowSeconds=6", "--MediaServer:Hls:PlaylistLength=3"]);
+        const string key = "blip";
+
+        using (var first = Ffmpeg.StartPublishing(server.RtmpUrl("live", key), seconds: 60, out _))
+        {
+            await WaitForAsync(server, key, p => Count(p, "#EXTINF") >= 2);
+            first.Kill(); // SIGKILL: the connection drops without an unpublish
+            await first.WaitForExitAsync();
+        }
+
+        await Task.Delay(1000);
+        var during = await PlaylistAsync(server, key);
+        Assert.That(during, Does.Not.Contain("#EXT-X-ENDLIST"), "the playlist stays live during the reconnect window");
+        var sequenceBefore = Tag(during, "EXT-X-MEDIA-SEQUENCE");
+
+        using (var second = Ffmpeg.StartPublishing(server.RtmpUrl("live", key), seconds: 60, out _))
+        {
+            var joined = await WaitForAsync(server, key, p => p.Contains("#EXT-X-DISCONTINUITY\n", StringComparison.Ordinal) && p.Split("#EXT-X-DISCONTINUITY\n")[1].Contains("#EXTINF", StringComparison.Ordinal));
+            Assert.That(Tag(joined, "EXT-X-MEDIA-SEQUENCE"), Is.GreaterThanOrEqualTo(sequenceBefore));
+
+            // Decode across the join while both sides are in the window.
+            var decode = await Ffmpeg.DecodeAsync(server.HlsUrl(key), TimeSpan.FromSeconds(60), "-live_start_index", "0", "-t", "6");
+            Assert.That(decode.ExitCode, Is.Zero, decode.ToString());
+
+            // Once the discontinuity's segment leaves the window, EXT-X-DISCONTINUITY-SEQUENCE counts it.
+            var later = await WaitForAsync(server, key, p => !p.Contains("#EXT-X-DISCONTINUITY\n", StringComparison.Ordinal) && Tag(p, "EXT-X-MEDIA-SEQUENCE") > sequenceBefore + 3);
+            Assert.That(Tag(later, "EXT-X-DISCONTINUITY-SEQUENCE"), Is.EqualTo(1), later);
+
+            second.Kill();
+            await second.WaitForExitAsync();
+        }
+
+        var ended = await WaitForAsync(server, key, p => p.Contains("#EXT-X-ENDLIST", StringComparison.Ordinal), TimeSpan.FromSeconds(20));
+        Assert.That(ended, Does.EndWith("#EXT-X-ENDLIST\n"));
+    }
+
+    [Test]
+    public async Task SecondPublisherOnALiveKey_TakesOver()
+    {
+        await using var server = await ServerProcess.StartAsync();
+        const string key = "takeover";
+        using var first = Ffmpeg.StartPublishing(server.RtmpUrl("live", key), seconds: 60, out _);
+        try
+        {
+            await WaitForAsync(server, key, p => Count(p, "#EXTINF") >= 1);
+            using var second = Ffmpeg.StartPublishing(server.RtmpUrl("live", key), seconds: 60, out _);
+            try
+            {
+                using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+                await first.WaitForExitAsync(cts.Token); // the old connection is closed by the server
+                Assert.That(second.HasExited, Is.False, "the new publisher goes on");
+                await WaitForAsync(server, key, p => p.Contains("#EXT-X-DISCONTINUITY", StringComparison.Ordinal));
+            }
+            finally
+            {
+                ProcessRunner.KillQuietly(second);
+            }
+        }
+        finally
+        {
+            ProcessRunner.KillQuietly(first);
+        }
+    }
+}

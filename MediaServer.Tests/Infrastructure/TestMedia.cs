@@ -1,0 +1,166 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Security.Cryptography;
+using System.Text;
+
+namespace MediaServer.Tests.Infrastructure;
+
+/// <summary>
+/// Small media files generated with ffmpeg (lavfi testsrc/sine) for tests, so no media is committed.
+/// </summary>
+/// <remarks>
+/// Files live under <c>{temp}/mediaserver-testmedia/</c>, named after the caller's name plus a hash of the
+/// ffmpeg arguments, so a changed recipe makes a new file and an unchanged one is generated once and reused
+/// (also across test runs and by concurrent test processes: each writes a private temporary file and moves it
+/// into place). ffmpeg runs with <c>-nostdin -loglevel error</c> and a timeout; a failure throws with ffmpeg's
+/// own error output.
+/// </remarks>
+public static class TestMedia
+{
+    /// <summary>How long one ffmpeg run may take before it is killed (the files are seconds long; the machine is shared).</summary>
+    public static readonly TimeSpan FfmpegTimeout = TimeSpan.FromSeconds(120);
+
+    private static readonly ConcurrentDictionary<string, Lazy<string>> s_files = new();
+    private static readonly Lazy<Version?> s_ffmpegVersion = new(ReadFfmpegVersion);
+
+    public static string CacheDirectory { get; } = Path.Combine(Path.GetTempPath(), "mediaserver-testmedia");
+
+    /// <summary>
+    /// 2 s of 320x240 testsrc at 30 fps, H.264 High profile with B-frames (2) and a keyframe every 30 frames
+    /// (no scene-cut keyframes), plus AAC-LC of a 440 Hz sine at 44.1 kHz mono.
+    /// </summary>
+    public static string H264AacFlv => GetFlv(
+        "h264-aac",
+        "-f lavfi -i testsrc=size=320x240:rate=30:duration=2 -f lavfi -i sine=frequency=440:sample_rate=44100:duration=2 "
+        + "-c:v libx264 -profile:v high -preset veryfast -pix_fmt yuv420p -bf 2 -g 30 -keyint_min 30 -sc_threshold 0 "
+        + "-c:a aac -b:a 64k -shortest");
+
+    /// <summary>2 s of 320x240 testsrc, H.264 Baseline (no B-frames) only, keyframe every 30 frames.</summary>
+    public static string H264OnlyFlv => GetFlv(
+        "h264-baseline",
+        "-f lavfi -i testsrc=size=320x240:rate=30:duration=2 "
+        + "-c:v libx264 -profile:v baseline -preset veryfast -pix_fmt yuv420p -g 30 -keyint_min 30 -sc_threshold 0 -an");
+
+    /// <summary>2 s of MP3 (libmp3lame) of a 440 Hz sine at 44.1 kHz, audio only.</summary>
+    public static string Mp3Flv => GetFlv(
+        "mp3",
+        "-f lavfi -i sine=frequency=440:sample_rate=44100:duration=2 -c:a libmp3lame -b:a 64k -vn");
+
+    /// <summary>
+    /// 2 s of 320x240 testsrc in HEVC (libx265, Enhanced RTMP FLV) plus AAC. Needs ffmpeg 6.1 or later: the
+    /// calling test is ignored (not failed) on older ffmpeg, e.g. 5.1 on Debian 12, which refuses HEVC in FLV.
+    /// </summary>
+    public static string HevcAacFlv
+    {
+        get
+        {
+            if (!SupportsHevcInFlv)
+            {
+                Assert.Ignore($"ffmpeg {FfmpegVersion} cannot write HEVC into FLV (needs 6.1+); HEVC is covered by golden vectors.");
+            }
+
+            return GetFlv(
+                "hevc-aac",
+                "-f lavfi -i testsrc=size=320x240:rate=30:duration=2 -f lavfi -i sine=frequency=440:sample_rate=44100:duration=2 "
+                + "-c:v libx265 -preset veryfast -pix_fmt yuv420p -x265-params keyint=30:min-keyint=30:scenecut=0:log-level=error "
+                + "-c:a aac -b:a 64k -shortest");
+        }
+    }
+
+    /// <summary>The installed ffmpeg's version (major.minor), or null when it cannot be parsed (e.g. a git build).</summary>
+    public static Version? FfmpegVersion => s_ffmpegVersion.Value;
+
+    /// <summary>Enhanced RTMP muxing (HEVC/AV1/VP9 in FLV) arrived in ffmpeg 6.1.</summary>
+    public static bool SupportsHevcInFlv => FfmpegVersion is null || FfmpegVersion >= new Version(6, 1);
+
+    /// <summary>An FLV file made by ffmpeg from <paramref name="ffmpegArgs"/> (inputs and codec options; the output
+    /// format and path are added).</summary>
+    public static string GetFlv(string name, string ffmpegArgs) => Generate(name, ".flv", ffmpegArgs + " -f flv");
+
+    /// <summary>A file made by ffmpeg from <paramref name="ffmpegArgs"/> (everything but the output path).</summary>
+    public static string Generate(string name, string extension, string ffmpegArgs)
+    {
+        var hash = Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(ffmpegArgs)), 0, 4).ToLowerInvariant();
+        var path = Path.Combine(CacheDirectory, $"{name}-{hash}{extension}");
+        return s_files.GetOrAdd(path, p => new Lazy<string>(() => CreateOnce(p, ffmpegArgs))).Value;
+    }
+
+    private static string CreateOnce(string path, string ffmpegArgs)
+    {
+        if (File.Exists(path) && new FileInfo(path).Length > 0)
+        {
+            return path;
+        }
+
+        Directory.CreateDirectory(CacheDirectory);
+        var temporary = Path.Combine(CacheDirectory, $"{Guid.NewGuid():N}.tmp{Path.GetExtension(path)}");
+        try
+        {
+            RunFfmpeg($"-nostdin -hide_banner -loglevel error -y {ffmpegArgs} \"{temporary}\"");
+            if (!File.Exists(temporary) || new FileInfo(temporary).Length == 0)
+            {
+                throw new InvalidOperationException($"ffmpeg produced no output for {Path.GetFileName(path)} (args: {ffmpegArgs}).");
+            }
+
+            File.Move(temporary, path, overwrite: true);
+            return path;
+        }
+        finally
+        {
+            File.Delete(temporary);
+        }
+    }
+
+    private static void RunFfmpeg(string arguments)
+    {
+        var result = Run("ffmpeg", arguments);
+        if (result.ExitCode != 0)
+        {
+            throw new InvalidOperationException(
+                $"ffmpeg failed with exit code {result.ExitCode}.{Environment.NewLine}Command: ffmpeg {arguments}{Environment.NewLine}{result.Stderr}");
+        }
+    }
+
+    private static Version? ReadFfmpegVersion()
+    {
+        var result = Run("ffmpeg", "-hide_banner -version");
+        var match = System.Text.RegularExpressions.Regex.Match(result.Stdout, @"ffmpeg version n?(\d+)\.(\d+)");
+        return match.Success ? new Version(int.Parse(match.Groups[1].Value), int.Parse(match.Groups[2].Value)) : null;
+    }
+
+    private static (int ExitCode, string Stdout, string Stderr) Run(string fileName, string arguments)
+    {
+        var startInfo = new ProcessStartInfo(fileName, arguments)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            RedirectStandardInput = true,
+            UseShellExecute = false,
+        };
+
+        Process process;
+        try
+        {
+            process = Process.Start(startInfo) ?? throw new InvalidOperationException($"Could not start {fileName}.");
+        }
+        catch (System.ComponentModel.Win32Exception exception)
+        {
+            throw new InvalidOperationException($"{fileName} is required to generate test media but could not be started: {exception.Message}", exception);
+        }
+
+        using (process)
+        {
+            process.StandardInput.Close();
+            var stdout = process.StandardOutput.ReadToEndAsync();
+            var stderr = process.StandardError.ReadToEndAsync();
+            if (!process.WaitForExit(FfmpegTimeout))
+            {
+                process.Kill(entireProcessTree: true);
+                throw new TimeoutException($"{fileName} {arguments} did not finish within {FfmpegTimeout.TotalSeconds} s.");
+            }
+
+            process.WaitForExit();
+            return (process.ExitCode, stdout.GetAwaiter().GetResult(), stderr.GetAwaiter().GetResult());
+        }
+    }
+}
