@@ -33,8 +33,9 @@ public static class HlsEndpoints
     private static readonly string[] s_readMethods = [HttpMethods.Get, HttpMethods.Head];
     private static readonly string[] s_preflightMethods = [HttpMethods.Options];
 
-    /// <summary>Maps the HLS endpoints under <paramref name="prefix"/> (default <c>/live</c>).</summary>
-    public static IEndpointRouteBuilder MapHls(this IEndpointRouteBuilder endpoints, string prefix = "/live")
+    /// <summary>Maps the HLS endpoints under <paramref name="prefix"/> (default <c>/live</c>); the host calls
+    /// <see cref="HlsEndpointRouteBuilderExtensions.MapHls"/>.</summary>
+    public static IEndpointRouteBuilder Map(IEndpointRouteBuilder endpoints, string prefix = "/live")
     {
         prefix = prefix.TrimEnd('/');
         var playlist = prefix + "/{streamId}/index.m3u8";

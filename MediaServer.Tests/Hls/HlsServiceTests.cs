@@ -56,7 +56,8 @@ public class HlsServiceTests
         Assert.That(watched.Payload.RefCount, Is.EqualTo(1), "the consumer released its reference");
         watched.Payload.Release();
 
-        publisher.Dispose(); // the last publisher leaves: the stream ends
+        publisher.Unpublish(); // a clean unpublish ends the stream at once
+        publisher.Dispose();
         await WaitFor(store, "cam", s => s.IsEnded);
 
         Assert.That(System.Text.Encoding.UTF8.GetString(hls.Playlist!), Does.EndWith("s1-2.ts\n#EXT-X-ENDLIST\n".Replace("s1", hls.SessionId, StringComparison.Ordinal)));
