@@ -1,0 +1,423 @@
+using System.Buffers.Binary;
+using MediaServer.Core.Amf;
+using MediaServer.Core.Flv;
+using MediaServer.Core.Media;
+using MediaServer.Core.Streams;
+using MediaServer.Rtmp;
+using MediaServer.Rtmp.Chunking;
+using MediaServer.Rtmp.Handshake;
+using MediaServer.Rtmp.Messages;
+using MediaServer.Tests.Rtmp.Infrastructure;
+
+namespace MediaServer.Tests.Rtmp;
+
+[CancelAfter(30_000)]
+public class RtmpServerSessionTests
+{
+    [Test]
+    public async Task Publish_ScriptedClient_SeesResultAndPublishStart()
+    {
+        await using var harness = SessionHarness.Start();
+        using var timeout = new CancellationTokenSource(SessionHarness.Timeout);
+        await harness.Client.HandshakeAsync(timeout.Token);
+        var connect = await harness.Client.ConnectAsync("live", "rtmp://localhost/live", timeout.Token);
+        var streamId = await harness.Client.CreateStreamAsync(timeout.Token);
+        var status = await harness.Client.PublishAsync(streamId, "key1", timeout.Token);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(connect?["code"], Is.EqualTo("NetConnection.Connect.Success"));
+            Assert.That(streamId, Is.EqualTo(1u));
+            Assert.That(status["level"], Is.EqualTo("status"));
+            Assert.That(status["code"], Is.EqualTo("NetStream.Publish.Start"));
+            Assert.That(harness.Hub.Find("key1"), Is.Not.Null);
+        });
+    }
+
+    [Test]
+    public async Task Connect_ObjectEncodingAndControlMessages_AreSentBeforeResult()
+    {
+        await using var harness = SessionHarness.Start();
+        using var timeout = new CancellationTokenSource(SessionHarness.Timeout);
+        await harness.Client.HandshakeAsync(timeout.Token);
+        var parameters = new AmfObject { { "app", "live" }, { "objectEncoding", 3d } };
+        await harness.Client.SendCommandAsync(0, "connect", 1, parameters, [], timeout.Token);
+
+        var types = new List<RtmpMessageType>();
+        RtmpCommand? result = null;
+        while (result is null)
+        {
+            var message = (await harness.Client.ReadMessageAsync(timeout.Token))!.Value;
+            types.Add(message.Type);
+            if (message.Type == RtmpMessageType.CommandAmf0)
+            {
+                result = RtmpCommand.Parse(message.Span, amf3: false);
+            }
+            else if (message.Type == RtmpMessageType.WindowAcknowledgementSize)
+            {
+                Assert.That(ProtocolControl.ReadUInt32(message.Span), Is.EqualTo(2_500_000u));
+            }
+
+            message.Payload.Release();
+        }
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(types, Is.EqualTo(new[]
+            {
+                RtmpMessageType.WindowAcknowledgementSize, RtmpMessageType.SetPeerBandwidth, RtmpMessageType.SetChunkSize,
+                RtmpMessageType.UserControl, RtmpMessageType.CommandAmf0,
+            }));
+            Assert.That(result.Name, Is.EqualTo("_result"));
+            Assert.That(result.GetObjectArgument(-1)?["fmsVer"], Is.Not.Null);
+            Assert.That(result.GetObjectArgument(0)?["objectEncoding"], Is.EqualTo(3d));
+        });
+    }
+
+    [Test]
+    public async Task Publish_ResolverRefuses_SeesBadNameAndConnectionCloses()
+    {
+        var resolver = new ScriptedResolver(_ => StreamResolution.Refuse(StreamRefusal.BadName, "no such key"));
+        await using var harness = SessionHarness.Start(resolver);
+        var streamId = await harness.ConnectAndCreateStreamAsync();
+        using var timeout = new CancellationTokenSource(SessionHarness.Timeout);
+        var status = await harness.Client.PublishAsync(streamId, "wrong", timeout.Token);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(status["level"], Is.EqualTo("error"));
+            Assert.That(status["code"], Is.EqualTo("NetStream.Publish.BadName"));
+            Assert.That(status["description"], Is.EqualTo("no such key"));
+        });
+        Assert.That(await DrainUntilClosedAsync(harness), Is.True, "connection closed by the server");
+        await harness.WaitForEndAsync();
+        Assert.That(harness.Hub.Find("wrong"), Is.Null);
+    }
+
+    [Test]
+    public async Task Publish_ResolverUnauthorized_SeesUnauthorized()
+    {
+        var resolver = new ScriptedResolver(_ => StreamResolution.Refuse(StreamRefusal.Unauthorized, "disabled"));
+        await using var harness = SessionHarness.Start(resolver);
+        var streamId = await harness.ConnectAndCreateStreamAsync();
+        using var timeout = new CancellationTokenSource(SessionHarness.Timeout);
+        var status = await harness.Client.PublishAsync(streamId, "key", timeout.Token);
+        Assert.That(status["code"], Is.EqualTo("NetStream.Publish.Unauthorized"));
+        await harness.WaitForEndAsync();
+    }
+
+    [Test]
+    public async Task Publish_QueriesOnAppAndName_ReachResolverSplit()
+    {
+        var resolver = new ScriptedResolver(r => StreamResolution.Accept(r.Name));
+        await using var harness = SessionHarness.Start(resolver);
+        var streamId = await harness.ConnectAndCreateStreamAsync("live?token=a");
+        using var timeout = new CancellationTokenSource(SessionHarness.Timeout);
+        await harness.Client.PublishAsync(streamId, "key?sig=b", timeout.Token);
+        var request = resolver.Requests.Single();
+        Assert.That(request, Is.EqualTo(new StreamRequest("live", "key", "token=a&sig=b", "127.0.0.1:5000")));
+    }
+
+    [Test]
+    public async Task Publish_SecondPublisherTakesOver_FirstConnectionCloses()
+    {
+        var hub = new StreamHub();
+        await using var first = SessionHarness.Start(hub: hub);
+        await using var second = SessionHarness.Start(hub: hub);
+        using var timeout = new CancellationTokenSource(SessionHarness.Timeout);
+        await first.Client.PublishAsync(await first.ConnectAndCreateStreamAsync(), "same", timeout.Token);
+        await second.Client.PublishAsync(await second.ConnectAndCreateStreamAsync(), "same", timeout.Token);
+
+        await first.WaitForEndAsync();
+        Assert.Multiple(() =>
+        {
+            Assert.That(first.Session.ProtocolError, Is.Null);
+            Assert.That(second.Run.IsCompleted, Is.False);
+            Assert.That(hub.Find("same"), Is.Not.Null);
+        });
+    }
+
+    [Test]
+    public async Task PingRequest_IsAnsweredWithPingResponse()
+    {
+        await using var harness = SessionHarness.Start();
+        await harness.ConnectAndCreateStreamAsync();
+        using var timeout = new CancellationTokenSource(SessionHarness.Timeout);
+        await harness.Client.WriteMessageAsync(RtmpMessageType.UserControl, 0, 0, UserControlEvent.PingRequest(4242).ToPayload(), timeout.Token);
+        var response = await ReadUntilAsync(harness, m => m.Type == RtmpMessageType.UserControl && UserControlEvent.Parse(m.Span).EventType == UserControlEventType.PingResponse, timeout.Token);
+        Assert.That(UserControlEvent.Parse(response), Is.EqualTo(UserControlEvent.PingResponse(4242)));
+    }
+
+    [Test]
+    public async Task WindowAckSize_FromPeer_ServerAcknowledgesEachWindow()
+    {
+        await using var harness = SessionHarness.Start();
+        var streamId = await harness.ConnectAndCreateStreamAsync();
+        using var timeout = new CancellationTokenSource(SessionHarness.Timeout);
+        await harness.Client.WriteMessageAsync(RtmpMessageType.WindowAcknowledgementSize, 0, 0, ProtocolControl.WindowAcknowledgementSize(5000), timeout.Token);
+        await harness.Client.WriteMessageAsync(RtmpMessageType.DataAmf0, 0, streamId, new byte[6000], timeout.Token);
+        var ack = await ReadUntilAsync(harness, m => m.Type == RtmpMessageType.Acknowledgement, timeout.Token);
+
+        // Everything received so far: handshake (3073) + all chunks; at least one window.
+        Assert.That(BinaryPrimitives.ReadUInt32BigEndian(ack), Is.GreaterThan(3073u + 6000u));
+    }
+
+    [Test]
+    public async Task SetPeerBandwidth_NewWindow_IsAnsweredWithWindowAckSize()
+    {
+        await using var harness = SessionHarness.Start();
+        await harness.ConnectAndCreateStreamAsync();
+        using var timeout = new CancellationTokenSource(SessionHarness.Timeout);
+        await harness.Client.WriteMessageAsync(RtmpMessageType.SetPeerBandwidth, 0, 0, ProtocolControl.SetPeerBandwidth(1_000_000, PeerBandwidthLimitType.Hard), timeout.Token);
+        var window = await ReadUntilAsync(harness, m => m.Type == RtmpMessageType.WindowAcknowledgementSize, timeout.Token);
+        Assert.That(ProtocolControl.ReadUInt32(window), Is.EqualTo(1_000_000u));
+    }
+
+    [Test]
+    public async Task UnknownCommand_WithTransactionId_IsAnsweredWithError()
+    {
+        await using var harness = SessionHarness.Start();
+        await harness.ConnectAndCreateStreamAsync();
+        using var timeout = new CancellationTokenSource(SessionHarness.Timeout);
+        var ex = Assert.ThrowsAsync<RtmpProtocolException>(() => harness.Client.CallAsync("noSuchMethod", null, [], timeout.Token));
+        Assert.That(ex!.Message, Does.Contain("NetConnection.Call.Failed"));
+    }
+
+    [Test]
+    public async Task Play_LiveStream_SeesResetStartAndSampleAccess()
+    {
+        var hub = new StreamHub();
+        using var publisher = hub.Publish("show");
+        await using var harness = SessionHarness.Start(hub: hub);
+        var streamId = await harness.ConnectAndCreateStreamAsync();
+        using var timeout = new CancellationTokenSource(SessionHarness.Timeout);
+        var reset = await harness.Client.PlayAsync(streamId, "show", timeout.Token);
+        var start = await harness.Client.WaitForStatusAsync(timeout.Token);
+        var access = await ReadUntilAsync(harness, m => m.Type == RtmpMessageType.DataAmf0, timeout.Token);
+        var reader = new Amf0Reader(access);
+        var name = reader.ReadString();
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(reset["code"], Is.EqualTo("NetStream.Play.Reset"));
+            Assert.That(start["code"], Is.EqualTo("NetStream.Play.Start"));
+            Assert.That(name, Is.EqualTo("|RtmpSampleAccess"));
+            Assert.That(hub.Find("show")!.SubscriberCount, Is.EqualTo(1));
+        });
+    }
+
+    [Test]
+    public async Task Play_MissingStream_SeesStreamNotFoundAndConnectionCloses()
+    {
+        await using var harness = SessionHarness.Start();
+        var streamId = await harness.ConnectAndCreateStreamAsync();
+        using var timeout = new CancellationTokenSource(SessionHarness.Timeout);
+        var status = await harness.Client.PlayAsync(streamId, "nothing", timeout.Token);
+        Assert.That(status["code"], Is.EqualTo("NetStream.Play.StreamNotFound"));
+        Assert.That(await DrainUntilClosedAsync(harness), Is.True);
+        await harness.WaitForEndAsync();
+    }
+
+    [Test]
+    public async Task Handshake_Truncated_TimesOut()
+    {
+        await using var harness = SessionHarness.Start(configure: o => o.HandshakeTimeout = TimeSpan.FromMilliseconds(200));
+        await harness.Client.WriteRawAsync(new byte[] { 3, 0, 0, 0 }, CancellationToken.None);
+        await harness.WaitForEndAsync();
+        AssertEndedWith(harness, RtmpProtocolError.HandshakeTimeout);
+    }
+
+    [Test]
+    public async Task Handshake_GarbageVersion_EndsWithUnsupportedVersion()
+    {
+        await using var harness = SessionHarness.Start();
+        await harness.Client.WriteRawAsync("GET / HTTP/1.1\r\n"u8.ToArray(), CancellationToken.None);
+        await harness.WaitForEndAsync();
+        AssertEndedWith(harness, RtmpProtocolError.UnsupportedHandshakeVersion);
+    }
+
+    [Test]
+    public async Task Handshake_ValidPrefixThenClosed_EndsIncomplete()
+    {
+        await using var harness = SessionHarness.Start();
+        await harness.Client.WriteRawAsync(new byte[] { 3, 1, 2, 3 }, CancellationToken.None);
+        await harness.Client.DisposeAsync();
+        await harness.WaitForEndAsync();
+        AssertEndedWith(harness, RtmpProtocolError.HandshakeIncomplete);
+    }
+
+    [Test]
+    public async Task Handshake_DigestC1_ServerRepliesWithValidS2()
+    {
+        await using var harness = SessionHarness.Start();
+        var c1 = HandshakeTests.DigestC1(8, out _);
+        await harness.Client.WriteRawAsync(new byte[] { 3 }.Concat(c1).ToArray(), CancellationToken.None);
+        // The client helper reads S0+S1+S2 after its own C0C1; here we only check the session survives a digest C1
+        // and answers with 3073 bytes (validated byte-for-byte in HandshakeTests).
+        await harness.Client.WriteRawAsync(new byte[RtmpHandshake.PacketSize], CancellationToken.None);
+        await Task.Delay(100);
+        Assert.That(harness.Run.IsCompleted, Is.False);
+    }
+
+    // After the handshake: 0xC5 = fmt 3 on a fresh chunk stream 5
+    [TestCase("C5000000", RtmpProtocolError.NoPreviousHeader, TestName = "Session_GarbageAfterHandshake_EndsWithNoPreviousHeader")]
+    // fmt 0 csid 4 with length 0xFFFFFF over the 1 MiB limit configured below
+    [TestCase("04000000FFFFFF0901000000", RtmpProtocolError.MessageTooLarge, TestName = "Session_LyingLength_EndsWithMessageTooLarge")]
+    // Set Chunk Size 0x7FFFFFFF
+    [TestCase("020000000000040100000000" + "7FFFFFFF", RtmpProtocolError.ChunkSizeTooLarge, TestName = "Session_AbsurdChunkSize_EndsWithChunkSizeTooLarge")]
+    // fmt 2 on a fresh chunk stream 9
+    [TestCase("89000010", RtmpProtocolError.NoPreviousHeader, TestName = "Session_ChunkStreamWithoutHeader_EndsWithNoPreviousHeader")]
+    public async Task Session_MalformedChunks_EndOnlyThatSession(string hex, RtmpProtocolError reason)
+    {
+        var hub = new StreamHub();
+        using var other = hub.Publish("other"); // an unrelated stream that must survive
+        await using var harness = SessionHarness.Start(configure: o => o.MaxIncomingMessageSize = 1024 * 1024, hub: hub);
+        using var timeout = new CancellationTokenSource(SessionHarness.Timeout);
+        await harness.Client.HandshakeAsync(timeout.Token);
+        var bytes = Convert.FromHexString(hex);
+        await harness.Client.WriteRawAsync(bytes, timeout.Token);
+        await harness.WaitForEndAsync();
+        AssertEndedWith(harness, reason);
+        Assert.That(hub.Find("other")!.IsEnded, Is.False);
+    }
+
+    [Test]
+    public async Task Session_DeeplyNestedAmf_EndsWithInvalidCommand()
+    {
+        await using var harness = SessionHarness.Start();
+        using var timeout = new CancellationTokenSource(SessionHarness.Timeout);
+        await harness.Client.HandshakeAsync(timeout.Token);
+
+        // "connect", 1, then 100 nested objects {a: {a: ...}}
+        var body = new List<byte>(RtmpCommand.Encode("connect", 1, null)[..^1]);
+        for (var i = 0; i < 100; i++)
+        {
+            body.AddRange([0x03, 0x00, 0x01, (byte)'a']);
+        }
+
+        body.Add(0x05);
+        for (var i = 0; i < 100; i++)
+        {
+            body.AddRange([0x00, 0x00, 0x09]);
+        }
+
+        await harness.Client.WriteMessageAsync(RtmpMessageType.CommandAmf0, 0, 0, body.ToArray(), timeout.Token);
+        await harness.WaitForEndAsync();
+        AssertEndedWith(harness, RtmpProtocolError.InvalidCommand);
+    }
+
+    [Test]
+    public async Task Publish_IdlePublisher_IsClosed()
+    {
+        await using var harness = SessionHarness.Start(configure: o => o.PublisherIdleTimeout = TimeSpan.FromMilliseconds(300));
+        var streamId = await harness.ConnectAndCreateStreamAsync();
+        using var timeout = new CancellationTokenSource(SessionHarness.Timeout);
+        await harness.Client.PublishAsync(streamId, "idle", timeout.Token);
+        await harness.WaitForEndAsync();
+        AssertEndedWith(harness, RtmpProtocolError.IdleTimeout);
+        Assert.That(harness.Hub.Find("idle"), Is.Null, "the stream ended with its publisher");
+    }
+
+    [Test]
+    public async Task Publish_DeleteStream_EndsTheStream()
+    {
+        await using var harness = SessionHarness.Start();
+        var streamId = await harness.ConnectAndCreateStreamAsync();
+        using var timeout = new CancellationTokenSource(SessionHarness.Timeout);
+        await harness.Client.PublishAsync(streamId, "gone", timeout.Token);
+        await harness.Client.SendCommandAsync(0, "FCUnpublish", 5, null, ["gone"], timeout.Token);
+        await harness.Client.SendCommandAsync(0, "deleteStream", 6, null, [(double)streamId], timeout.Token);
+        await harness.Client.WaitForCommandAsync(c => c.TransactionId == 5, timeout.Token);
+        var deadline = DateTime.UtcNow + SessionHarness.Timeout;
+        while (harness.Hub.Find("gone") is not null && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(10);
+        }
+
+        Assert.That(harness.Hub.Find("gone"), Is.Null);
+    }
+
+    [Test]
+    public async Task Publish_MediaMessages_ReachTheHubWithExtendedTimestamps()
+    {
+        // Depends on the FLV demuxer (implemented in parallel): skip until it is merged.
+        try
+        {
+            var status = FlvDemuxer.Demux(FlvTagType.Audio, 0, [0xAF, 0x00, 0x12, 0x10], out var probe, out _);
+            if (status == FlvDemuxStatus.Frame)
+            {
+                probe.Payload.Release();
+            }
+        }
+        catch (NotImplementedException)
+        {
+            Assert.Ignore("FlvDemuxer is not implemented on this branch yet.");
+        }
+
+        await using var harness = SessionHarness.Start();
+        var streamId = await harness.ConnectAndCreateStreamAsync();
+        using var timeout = new CancellationTokenSource(SessionHarness.Timeout);
+        await harness.Client.PublishAsync(streamId, "media", timeout.Token);
+        var stream = harness.Hub.Find("media")!;
+        using var subscription = stream.Subscribe(replayGop: false);
+
+        // AAC sequence header (AudioSpecificConfig 1210 = AAC-LC 44.1 kHz stereo), then raw frames whose 32-bit
+        // timestamps wrap past 0xFFFFFFFF.
+        await harness.Client.WriteMessageAsync(RtmpMessageType.Audio, 0xFFFFFF00, streamId, new byte[] { 0xAF, 0x00, 0x12, 0x10 }, timeout.Token);
+        await harness.Client.WriteMessageAsync(RtmpMessageType.Audio, 0xFFFFFFF0, streamId, new byte[] { 0xAF, 0x01, 0x21, 0x00 }, timeout.Token);
+        await harness.Client.WriteMessageAsync(RtmpMessageType.Audio, 0x00000010, streamId, new byte[] { 0xAF, 0x01, 0x21, 0x00 }, timeout.Token);
+
+        var timestamps = new List<long>();
+        while (timestamps.Count < 3 && await subscription.WaitToReadAsync(timeout.Token))
+        {
+            while (subscription.TryRead(out var frame))
+            {
+                timestamps.Add(frame.Timestamp);
+                frame.Payload.Release();
+            }
+        }
+
+        Assert.That(timestamps, Is.EqualTo(new long[] { 0xFFFFFF00L, 0xFFFFFFF0L, 0x100000010L }));
+    }
+
+    private static void AssertEndedWith(SessionHarness harness, RtmpProtocolError reason)
+    {
+        Assert.Multiple(() =>
+        {
+            Assert.That(harness.Session.ProtocolError, Is.EqualTo(reason));
+            var warnings = harness.Logger.Warnings;
+            Assert.That(warnings, Has.Count.EqualTo(1), string.Join(Environment.NewLine, warnings));
+            Assert.That(warnings.Count > 0 ? warnings[0] : string.Empty, Does.Contain(reason.ToString()));
+        });
+    }
+
+    private static async Task<byte[]> ReadUntilAsync(SessionHarness harness, Func<RtmpMessage, bool> predicate, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            var message = await harness.Client.ReadMessageAsync(cancellationToken) ?? throw new InvalidOperationException("closed");
+            try
+            {
+                if (predicate(message))
+                {
+                    return message.Span.ToArray();
+                }
+            }
+            finally
+            {
+                message.Payload.Release();
+            }
+        }
+    }
+
+    private static async Task<bool> DrainUntilClosedAsync(SessionHarness harness)
+    {
+        using var timeout = new CancellationTokenSource(SessionHarness.Timeout);
+        while (await harness.Client.ReadMessageAsync(timeout.Token) is { } message)
+        {
+            message.Payload.Release();
+        }
+
+        return true;
+    }
+}
