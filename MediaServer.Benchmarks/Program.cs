@@ -1,3 +1,3 @@
-using BenchmarkDotNet.Running;
+using MediaServer.Benchmarks;
 
-BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+return Verbs.Run(args);

@@ -1,0 +1,51 @@
+using BenchmarkDotNet.Attributes;
+using MediaServer.Benchmarks.Infrastructure;
+using MediaServer.Benchmarks.Inputs;
+using MediaServer.Core.Flv;
+
+namespace MediaServer.Benchmarks.Core;
+
+/// <summary>
+/// FLV tag bodies (RTMP message payloads) → <see cref="MediaServer.Core.Media.MediaFrame"/> with
+/// <see cref="FlvDemuxer.Demux"/>: every tag of the file, each frame's pooled payload released at once.
+/// </summary>
+[MemoryDiagnoser]
+[Config(typeof(MediaBenchmarkConfig))]
+[MediaThroughput(MediaInput.WholeStream)]
+public class FlvDemuxBenchmarks
+{
+    private readonly PipeFeeder _pipe = new();
+    private MediaTag[] _tags = [];
+    private byte[] _bodies = [];
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        _tags = BenchmarkMedia.Shared.Tags;
+        _bodies = [.. _tags.SelectMany(static t => t.Body)];
+        if (DemuxAllTags() != _tags.Length)
+        {
+            throw new InvalidOperationException("Not every tag demuxed into a frame.");
+        }
+    }
+
+    /// <summary>The tag bodies, concatenated, through a raw pipe: a memory-copy reference.</summary>
+    [Benchmark(Baseline = true)]
+    public long PipeCopy() => _pipe.Copy(_bodies);
+
+    [Benchmark]
+    public int DemuxAllTags()
+    {
+        var frames = 0;
+        foreach (var tag in _tags)
+        {
+            if (FlvDemuxer.Demux(tag.Type, tag.Timestamp, tag.Body, out var frame, out _) == FlvDemuxStatus.Frame)
+            {
+                frames++;
+                frame.Payload.Release();
+            }
+        }
+
+        return frames;
+    }
+}
