@@ -23,6 +23,10 @@ internal sealed class RestreamTargetWorker : IAsyncDisposable
 {
     private static readonly TimeSpan UnpublishTimeout = TimeSpan.FromSeconds(2);
 
+    // A publish that lasted this long resets the backoff and the log aggregation; a shorter one (a target that
+    // accepts and then drops us) keeps backing off, so a flapping target neither hammers nor floods the log.
+    private static readonly TimeSpan StableAfter = TimeSpan.FromSeconds(30);
+
     private readonly LiveStream _stream;
     private readonly RestreamOptions _options;
     private readonly ILogger _logger;
@@ -43,6 +47,7 @@ internal sealed class RestreamTargetWorker : IAsyncDisposable
     // Log aggregation (worker thread only).
     private string? _lastLoggedError;
     private int _failuresSinceLive;
+    private bool _flapping;
 
     public RestreamTargetWorker(LiveStream stream, RestreamTarget target, RestreamOptions options, ILogger logger, TimeProvider time)
     {
@@ -115,13 +120,14 @@ internal sealed class RestreamTargetWorker : IAsyncDisposable
             RtmpPublishClient? client = null;
             var live = false;
             var ended = false;
+            long liveAt = 0;
             try
             {
                 client = await RtmpPublishClient.ConnectAsync(target, clientOptions, cancellationToken).ConfigureAwait(false);
                 using var subscription = _stream.Subscribe(replayGop: true);
                 SetLive(subscription, target);
                 live = true;
-                attempt = 0;
+                liveAt = _time.GetTimestamp();
                 ended = await ForwardAsync(client, subscription, cancellationToken).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
@@ -130,6 +136,17 @@ internal sealed class RestreamTargetWorker : IAsyncDisposable
             }
             catch (Exception ex)
             {
+                if (live && _time.GetElapsedTime(liveAt) >= StableAfter)
+                {
+                    attempt = 0;
+                    _lastLoggedError = null;
+                    _flapping = false;
+                }
+                else if (live)
+                {
+                    _flapping = true;
+                }
+
                 SetError(Describe(ex, target));
             }
             finally
@@ -237,7 +254,11 @@ internal sealed class RestreamTargetWorker : IAsyncDisposable
             _subscription = subscription;
         }
 
-        if (_failuresSinceLive > 0)
+        if (_flapping)
+        {
+            _logger.LogDebug("Restream {StreamId} → {Target}: live again (it keeps dropping the connection)", _stream.Id, target);
+        }
+        else if (_failuresSinceLive > 0)
         {
             _logger.LogInformation("Restream {StreamId} → {Target}: live again after {Failures} failed attempt(s)", _stream.Id, target, _failuresSinceLive);
         }
@@ -247,7 +268,6 @@ internal sealed class RestreamTargetWorker : IAsyncDisposable
         }
 
         _failuresSinceLive = 0;
-        _lastLoggedError = null;
     }
 
     private void SetError(string message)
