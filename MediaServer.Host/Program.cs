@@ -7,6 +7,7 @@ using MediaServer.Host.Cli;
 using MediaServer.Host.Configuration;
 using MediaServer.Host.Connections;
 using MediaServer.Host.Data;
+using MediaServer.Host.Restream;
 using MediaServer.Rtmp.Session;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.Options;
@@ -53,6 +54,8 @@ builder.Services.AddSingleton(new RtmpServerOptions
 {
     HandshakeTimeout = TimeSpan.FromSeconds(options.Rtmp.HandshakeTimeoutSeconds),
 });
+builder.Services.AddSingleton<RestreamManager>();
+builder.Services.AddHostedService(sp => sp.GetRequiredService<RestreamManager>());
 builder.Services.AddMediaServerHls(builder.Configuration.GetSection("MediaServer:Hls"));
 builder.Services.AddOpenApi();
 builder.Services.AddProblemDetails();

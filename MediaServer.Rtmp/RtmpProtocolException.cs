@@ -20,6 +20,12 @@ public enum RtmpProtocolError
     IdleTimeout = 13,
     ConnectionClosed = 14,
     UnexpectedResponse = 15,
+
+    /// <summary>A peer did not answer a command (or the handshake) in time (client side).</summary>
+    CommandTimeout = 16,
+
+    /// <summary>The server refused connect or publish (<c>_error</c>, <c>NetStream.Publish.BadName</c>, ...).</summary>
+    Rejected = 17,
 }
 
 /// <summary>A protocol violation: ends that one connection, logged once with the reason.</summary>

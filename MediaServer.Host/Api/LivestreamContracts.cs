@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using MediaServer.Host.Data;
+using MediaServer.Host.Restream;
 
 namespace MediaServer.Host.Api;
 
@@ -24,7 +25,10 @@ public sealed class RestreamTargetDto
     public string? StreamKey { get; set; }
 }
 
-/// <summary>A livestream as the product page shows it, plus our own fields.</summary>
+/// <summary>
+/// A livestream as the product page shows it, plus our own fields. <c>restreamStatus[i]</c> is the state of
+/// <c>restream[i]</c>: <c>idle</c> (not live), <c>connecting</c>, <c>live</c> or <c>error</c> with the last error.
+/// </summary>
 public sealed record LivestreamResponse(
     string Id,
     string Name,
@@ -35,6 +39,7 @@ public sealed record LivestreamResponse(
     string DownstreamUrl,
     string RecordingUrl,
     IReadOnlyList<RestreamTarget> Restream,
+    IReadOnlyList<RestreamTargetStatus> RestreamStatus,
     string PlaybackId,
     string PlaybackPolicy,
     bool Enabled,

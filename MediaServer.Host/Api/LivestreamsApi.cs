@@ -4,6 +4,7 @@ using MediaServer.Core.Streams;
 using MediaServer.Host.Auth;
 using MediaServer.Host.Configuration;
 using MediaServer.Host.Data;
+using MediaServer.Host.Restream;
 using Microsoft.Extensions.Options;
 
 namespace MediaServer.Host.Api;
@@ -50,7 +51,7 @@ internal static class LivestreamsApi
         }
 
         var created = await store.CreateAsync(AccessTokenFilter.ApiKeyOf(context), request!.Name ?? "", request.Record ?? false, policy ?? PlaybackPolicy.Public, restream ?? [], ct);
-        return Results.Json(ToResponse(created, hub, options.Value), ApiJson.Default.LivestreamResponse, statusCode: StatusCodes.Status200OK);
+        return Results.Json(ToResponse(created, hub, options.Value, context.RequestServices.GetService<RestreamManager>()), ApiJson.Default.LivestreamResponse, statusCode: StatusCodes.Status200OK);
     }
 
     private static async Task<IResult> ListAsync(HttpContext context, LivestreamStore store, StreamHub hub, IOptions<MediaServerOptions> options, CancellationToken ct)
@@ -69,7 +70,7 @@ internal static class LivestreamsApi
         var data = new List<LivestreamResponse>(items.Count);
         foreach (var item in items)
         {
-            data.Add(ToResponse(item, hub, options.Value));
+            data.Add(ToResponse(item, hub, options.Value, context.RequestServices.GetService<RestreamManager>()));
         }
 
         var lastPage = Math.Max(1, (total + perPage - 1) / perPage);
@@ -79,7 +80,7 @@ internal static class LivestreamsApi
     private static async Task<IResult> GetAsync(string id, HttpContext context, LivestreamStore store, StreamHub hub, IOptions<MediaServerOptions> options, CancellationToken ct)
     {
         var found = await store.GetAsync(AccessTokenFilter.ApiKeyOf(context), id, ct);
-        return found is null ? NotFound(id) : Results.Json(ToResponse(found, hub, options.Value), ApiJson.Default.LivestreamResponse);
+        return found is null ? NotFound(id) : Results.Json(ToResponse(found, hub, options.Value, context.RequestServices.GetService<RestreamManager>()), ApiJson.Default.LivestreamResponse);
     }
 
     private static async Task<IResult> UpdateAsync(string id, HttpContext context, LivestreamStore store, StreamHub hub, IOptions<MediaServerOptions> options, CancellationToken ct)
@@ -109,7 +110,7 @@ internal static class LivestreamsApi
             Restream = restream ?? found.Restream,
             PlaybackPolicy = policy ?? found.PlaybackPolicy,
         }, ct);
-        return Results.Json(ToResponse(updated, hub, options.Value), ApiJson.Default.LivestreamResponse);
+        return Results.Json(ToResponse(updated, hub, options.Value, context.RequestServices.GetService<RestreamManager>()), ApiJson.Default.LivestreamResponse);
     }
 
     private static async Task<IResult> DeleteAsync(string id, HttpContext context, LivestreamStore store, StreamHub hub, CancellationToken ct)
@@ -134,7 +135,7 @@ internal static class LivestreamsApi
         }
 
         var updated = await store.UpdateAsync(found with { StreamKey = Guid.NewGuid().ToString("D") }, ct);
-        return Results.Json(ToResponse(updated, hub, options.Value), ApiJson.Default.LivestreamResponse);
+        return Results.Json(ToResponse(updated, hub, options.Value, context.RequestServices.GetService<RestreamManager>()), ApiJson.Default.LivestreamResponse);
     }
 
     private static async Task<IResult> SetEnabledAsync(string id, bool enabled, HttpContext context, LivestreamStore store, StreamHub hub, IOptions<MediaServerOptions> options, CancellationToken ct)
@@ -151,10 +152,10 @@ internal static class LivestreamsApi
             hub.Disconnect(found.PlaybackId);
         }
 
-        return Results.Json(ToResponse(updated, hub, options.Value), ApiJson.Default.LivestreamResponse);
+        return Results.Json(ToResponse(updated, hub, options.Value, context.RequestServices.GetService<RestreamManager>()), ApiJson.Default.LivestreamResponse);
     }
 
-    internal static LivestreamResponse ToResponse(LivestreamRecord l, StreamHub hub, MediaServerOptions options)
+    internal static LivestreamResponse ToResponse(LivestreamRecord l, StreamHub hub, MediaServerOptions options, RestreamManager? restream = null)
     {
         var urls = PublicUrls.From(options);
         var live = hub.Find(l.PlaybackId);
@@ -169,6 +170,7 @@ internal static class LivestreamsApi
             $"{urls.HttpBase}/live/{l.PlaybackId}/index.m3u8",
             $"{urls.HttpBase}/recordings/{l.PlaybackId}/index.m3u8",
             l.Restream,
+            restream?.GetStatus(l.PlaybackId, l.Restream) ?? [.. l.Restream.Select(t => RestreamTargetStatus.Idle(t.Url))],
             l.PlaybackId,
             l.PlaybackPolicy == PlaybackPolicy.Signed ? "signed" : "public",
             l.Enabled,

@@ -27,6 +27,8 @@ public sealed class MediaServerOptions
 
     public StreamsOptions Streams { get; set; } = new();
 
+    public RestreamOptions Restream { get; set; } = new();
+
     /// <summary>The public base URL without a trailing slash.</summary>
     public Uri GetPublicBaseUri()
     {
@@ -75,4 +77,29 @@ public sealed class StreamsOptions
     /// with the same key; the playlist then continues after a discontinuity. 0 ends streams at once.
     /// </summary>
     public int ReconnectWindowSeconds { get; set; } = 30;
+}
+
+/// <summary>Pushing live streams on to other RTMP servers (a livestream's <c>restream</c> targets).</summary>
+public sealed class RestreamOptions
+{
+    /// <summary>
+    /// Accept any certificate from <c>rtmps://</c> targets. Default false: the system's certificate validation
+    /// applies (YouTube, Twitch and Facebook have valid certificates). Only for tests and self-signed private servers.
+    /// </summary>
+    public bool AllowUntrustedCertificates { get; set; }
+
+    /// <summary>
+    /// When not empty, only these target hosts (exact, case-insensitive) are contacted; others get status
+    /// <c>error</c>. Empty (default) allows any host. Lets an operator keep a server's egress in bounds.
+    /// </summary>
+    public List<string> AllowedHosts { get; set; } = [];
+
+    /// <summary>Seconds for TCP connect, for the TLS + RTMP handshake, and for each command answer.</summary>
+    public int ConnectTimeoutSeconds { get; set; } = 10;
+
+    /// <summary>Seconds one write may stay blocked (a target that stopped reading) before the connection is dropped and retried.</summary>
+    public int WriteTimeoutSeconds { get; set; } = 20;
+
+    /// <summary>Upper bound of the reconnect backoff (1 s, 2 s, 4 s ... this), with ±20 % jitter.</summary>
+    public int MaxBackoffSeconds { get; set; } = 30;
 }

@@ -37,6 +37,12 @@ public sealed class LivestreamStore(Database database, TimeProvider time)
     private const string Columns = "id, api_key, name, record, stream_key, playback_id, playback_policy, enabled, restream_json, created_at, updated_at";
     private readonly ConcurrentDictionary<string, LivestreamRecord?> _byPlaybackId = new(StringComparer.Ordinal);
 
+    /// <summary>
+    /// Raised after a livestream was created, updated or deleted through this store, with its playback id
+    /// (the restreamer re-reads the livestream and adjusts its workers).
+    /// </summary>
+    public event Action<string>? Changed;
+
     public async Task<LivestreamRecord> CreateAsync(string apiKey, string name, bool record, PlaybackPolicy policy, IReadOnlyList<RestreamTarget> restream, CancellationToken cancellationToken = default)
     {
         var now = time.GetUtcNow();
@@ -58,6 +64,7 @@ public sealed class LivestreamStore(Database database, TimeProvider time)
         Bind(command, livestream);
         await command.ExecuteNonQueryAsync(cancellationToken);
         _byPlaybackId[livestream.PlaybackId] = livestream;
+        Changed?.Invoke(livestream.PlaybackId);
         return livestream;
     }
 
@@ -125,6 +132,7 @@ public sealed class LivestreamStore(Database database, TimeProvider time)
         Bind(command, updated);
         await command.ExecuteNonQueryAsync(cancellationToken);
         _byPlaybackId[updated.PlaybackId] = updated;
+        Changed?.Invoke(updated.PlaybackId);
         return updated;
     }
 
@@ -137,6 +145,7 @@ public sealed class LivestreamStore(Database database, TimeProvider time)
         command.Parameters.AddWithValue("$k", livestream.ApiKey);
         var deleted = await command.ExecuteNonQueryAsync(cancellationToken) == 1;
         _byPlaybackId.TryRemove(livestream.PlaybackId, out _);
+        Changed?.Invoke(livestream.PlaybackId);
         return deleted;
     }
 

@@ -25,12 +25,21 @@ public sealed class RtmpClientConnection : IAsyncDisposable
     private readonly RtmpOutput _output;
     private double _nextTransactionId = 1;
 
+    // Acknowledgements (§5.4.3): bytes received since the handshake began, acknowledged every window.
+    private long _bytesReceived;
+    private long _lastAckAt;
+    private uint _ackWindow;
+    private uint _lastWindowSent;
+
     public RtmpClientConnection(IDuplexPipe transport, int maxMessageSize = ChunkStreamReader.MaxWireMessageLength)
     {
         _transport = transport;
         _reader = new ChunkStreamReader(maxMessageSize);
         _output = new RtmpOutput(transport.Output);
     }
+
+    /// <summary>Takes the next command transaction id.</summary>
+    public double NextTransactionId() => _nextTransactionId++;
 
     /// <summary>Current outgoing chunk size.</summary>
     public int ChunkSize => _output.ChunkSize;
@@ -48,6 +57,7 @@ public sealed class RtmpClientConnection : IAsyncDisposable
         {
             var result = await _transport.Input.ReadAsync(cancellationToken).ConfigureAwait(false);
             var (done, gotS1, consumed) = ParseHandshake(result.Buffer, s1, haveS1);
+            _bytesReceived += result.Buffer.Slice(0, consumed).Length;
             var justGotS1 = gotS1 && !haveS1;
             haveS1 = gotS1;
             _transport.Input.AdvanceTo(consumed, done ? consumed : result.Buffer.End);
@@ -83,13 +93,13 @@ public sealed class RtmpClientConnection : IAsyncDisposable
 
     /// <summary>Sends <c>connect</c> and returns the <c>_result</c> info object.</summary>
     /// <exception cref="RtmpProtocolException">The server answered <c>_error</c>.</exception>
-    public async Task<AmfObject?> ConnectAsync(string app, string? tcUrl, CancellationToken cancellationToken)
+    public async Task<AmfObject?> ConnectAsync(string app, string? tcUrl, CancellationToken cancellationToken, string flashVersion = "FMLE/3.0 (compatible; MediaServer)")
     {
         var parameters = new AmfObject
         {
             { "app", app },
             { "type", "nonprivate" },
-            { "flashVer", "FMLE/3.0 (compatible; MediaServer)" },
+            { "flashVer", flashVersion },
             { "tcUrl", tcUrl ?? $"rtmp://localhost/{app}" },
         };
         var reply = await CallAsync("connect", parameters, [], cancellationToken).ConfigureAwait(false);
@@ -158,11 +168,22 @@ public sealed class RtmpClientConnection : IAsyncDisposable
         var reply = await WaitForCommandAsync(c => c.TransactionId == transactionId && c.Name is "_result" or "_error", cancellationToken).ConfigureAwait(false);
         if (reply.Name == "_error")
         {
-            var code = reply.GetObjectArgument(0)?["code"] as string;
-            throw new RtmpProtocolException(RtmpProtocolError.UnexpectedResponse, $"{name} failed: {code}");
+            throw new RtmpProtocolException(RtmpProtocolError.Rejected, $"{name} refused by the server: {DescribeStatus(reply.GetObjectArgument(0))}");
         }
 
         return reply;
+    }
+
+    /// <summary>"code: description" of a status/info object, for error messages.</summary>
+    public static string DescribeStatus(AmfObject? info)
+    {
+        if (info is null)
+        {
+            return "(no info object)";
+        }
+
+        var code = info.TryGetString("code", out var c) ? c : "(no code)";
+        return info.TryGetString("description", out var d) && !string.IsNullOrEmpty(d) ? $"{code}: {d}" : code;
     }
 
     /// <summary>Reads messages until a command matches, skipping (and releasing) everything else.</summary>
@@ -199,17 +220,19 @@ public sealed class RtmpClientConnection : IAsyncDisposable
         while (true)
         {
             var result = await _transport.Input.ReadAsync(cancellationToken).ConfigureAwait(false);
-            var (got, message, consumed) = Parse(result.Buffer);
+            var (got, message, consumed, bytes) = Parse(result.Buffer);
             _transport.Input.AdvanceTo(consumed, got ? consumed : result.Buffer.End);
+            _bytesReceived += bytes;
             if (got)
             {
-                if (message.Type == RtmpMessageType.UserControl)
+                try
                 {
-                    var controlEvent = UserControlEvent.Parse(message.Span);
-                    if (controlEvent.EventType == UserControlEventType.PingRequest)
-                    {
-                        await _output.SendUserControlAsync(UserControlEvent.PingResponse(controlEvent.Value), cancellationToken).ConfigureAwait(false);
-                    }
+                    await HandleControlAsync(message, cancellationToken).ConfigureAwait(false);
+                }
+                catch
+                {
+                    message.Payload.Release();
+                    throw;
                 }
 
                 return message;
@@ -222,12 +245,57 @@ public sealed class RtmpClientConnection : IAsyncDisposable
         }
     }
 
-    private (bool Got, RtmpMessage Message, SequencePosition Consumed) Parse(in ReadOnlySequence<byte> buffer)
+    private (bool Got, RtmpMessage Message, SequencePosition Consumed, long Bytes) Parse(in ReadOnlySequence<byte> buffer)
     {
         var reader = new SequenceReader<byte>(buffer);
         var got = _reader.TryRead(ref reader, out var message);
-        return (got, message, reader.Position);
+        return (got, message, reader.Position, reader.Consumed);
     }
+
+    /// <summary>Pings, the server's acknowledgement window and peer bandwidth; then our Acknowledgement when due.</summary>
+    private async ValueTask HandleControlAsync(RtmpMessage message, CancellationToken cancellationToken)
+    {
+        switch (message.Type)
+        {
+            case RtmpMessageType.UserControl:
+                var controlEvent = UserControlEvent.Parse(message.Span);
+                if (controlEvent.EventType == UserControlEventType.PingRequest)
+                {
+                    await _output.SendUserControlAsync(UserControlEvent.PingResponse(controlEvent.Value), cancellationToken).ConfigureAwait(false);
+                }
+
+                break;
+            case RtmpMessageType.WindowAcknowledgementSize:
+                var window = ProtocolControl.ReadUInt32(message.Span);
+                if (window > 0)
+                {
+                    _ackWindow = window;
+                }
+
+                break;
+            case RtmpMessageType.SetPeerBandwidth:
+                // §5.4.5: answered with Window Acknowledgement Size when it differs from the last one sent.
+                var (size, _) = ProtocolControl.ReadSetPeerBandwidth(message.Span);
+                if (size > 0 && size != _lastWindowSent)
+                {
+                    _lastWindowSent = size;
+                    await _output.SendControlAsync(RtmpMessageType.WindowAcknowledgementSize, ProtocolControl.WindowAcknowledgementSize(size), cancellationToken).ConfigureAwait(false);
+                }
+
+                break;
+        }
+
+        if (_ackWindow > 0 && _bytesReceived - _lastAckAt >= _ackWindow)
+        {
+            _lastAckAt = _bytesReceived;
+            await _output.SendControlAsync(RtmpMessageType.Acknowledgement, ProtocolControl.Acknowledgement(unchecked((uint)_bytesReceived)), cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Bytes received so far (handshake included), as counted for acknowledgements.</summary>
+    public long BytesReceived => _bytesReceived;
+
+    internal RtmpOutput Output => _output;
 
     public async ValueTask DisposeAsync()
     {

@@ -30,7 +30,51 @@ internal sealed class RtmpOutput : IDisposable
 
     public int ChunkSize => _chunks.ChunkSize;
 
-    public async ValueTask SendAsync(int chunkStreamId, RtmpMessageType type, uint timestamp, uint messageStreamId, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken)
+    /// <remarks>
+    /// Media goes through here once per frame: when the lock is free and the flush completes at once (the
+    /// usual case), nothing is allocated — no async state machine, no Task from <see cref="SemaphoreSlim.WaitAsync()"/>.
+    /// </remarks>
+    public ValueTask SendAsync(int chunkStreamId, RtmpMessageType type, uint timestamp, uint messageStreamId, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken)
+    {
+        if (!_lock.Wait(0, CancellationToken.None))
+        {
+            return SendContendedAsync(chunkStreamId, type, timestamp, messageStreamId, payload, cancellationToken);
+        }
+
+        ValueTask<FlushResult> flush;
+        try
+        {
+            _chunks.Write(_writer, chunkStreamId, type, timestamp, messageStreamId, payload.Span);
+            flush = _writer.FlushAsync(cancellationToken);
+            if (flush.IsCompletedSuccessfully)
+            {
+                _ = flush.Result;
+                _lock.Release();
+                return default;
+            }
+        }
+        catch
+        {
+            _lock.Release();
+            throw;
+        }
+
+        return ReleaseAfterFlushAsync(flush);
+    }
+
+    private async ValueTask ReleaseAfterFlushAsync(ValueTask<FlushResult> flush)
+    {
+        try
+        {
+            await flush.ConfigureAwait(false);
+        }
+        finally
+        {
+            _lock.Release();
+        }
+    }
+
+    private async ValueTask SendContendedAsync(int chunkStreamId, RtmpMessageType type, uint timestamp, uint messageStreamId, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken)
     {
         await _lock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try

@@ -70,6 +70,9 @@ internal sealed class ServerProcess : IAsyncDisposable
             "--MediaServer:BindAddress=127.0.0.1",
             $"--MediaServer:DataDirectory={dataDirectory}",
             $"--MediaServer:PublicBaseUrl=http://127.0.0.1:{httpPort}",
+            // Tests create livestreams with the page's YouTube restream target: never contact anything off this machine.
+            "--MediaServer:Restream:AllowedHosts:0=127.0.0.1",
+            "--MediaServer:Restream:AllowedHosts:1=localhost",
             .. extraArguments ?? [],
         ];
         var process = ProcessRunner.Start("dotnet", arguments, out var stdout, out var stderr);
