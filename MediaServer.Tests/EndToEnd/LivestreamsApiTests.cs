@@ -221,6 +221,7 @@ public class LivestreamsApiTests
     }
 
     [Test]
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
     public void DatabaseFile_IsReadableByItsOwnerOnly()
     {
         var mode = File.GetUnixFileMode(Path.Combine(_data, "mediaserver.db"));

@@ -161,7 +161,7 @@ public class MalformedInputTests
 
         var text = await response.Content.ReadAsStringAsync();
         var sequence = Regex.Match(text, @"#EXT-X-MEDIA-SEQUENCE:(\d+)");
-        var listed = Regex.Matches(text, @"#EXTINF").Count;
+        var listed = Regex.Count(text, "#EXTINF");
         return (sequence.Success ? int.Parse(sequence.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture) : 0) + listed;
     }
 

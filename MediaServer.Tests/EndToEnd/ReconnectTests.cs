@@ -38,7 +38,7 @@ public partial class ReconnectTests
         return last;
     }
 
-    private static int Count(string text, string what) => Regex.Matches(text, Regex.Escape(what)).Count;
+    private static int Count(string text, string what) => Regex.Count(text, Regex.Escape(what));
 
     private static int Tag(string playlist, string tag)
     {
