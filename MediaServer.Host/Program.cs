@@ -50,6 +50,7 @@ builder.Services.AddSingleton(sp => new StreamHub(
     sp.GetRequiredService<ILoggerFactory>(),
     sp.GetRequiredService<TimeProvider>()));
 builder.Services.AddSingleton<IStreamResolver, LivestreamResolver>();
+builder.Services.AddSingleton<MediaServer.Hls.Serving.IPlaybackAuthorizer, LivestreamPlaybackAuthorizer>();
 builder.Services.AddSingleton(new RtmpServerOptions
 {
     HandshakeTimeout = TimeSpan.FromSeconds(options.Rtmp.HandshakeTimeoutSeconds),

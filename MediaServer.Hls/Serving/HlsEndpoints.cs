@@ -19,7 +19,8 @@ namespace MediaServer.Hls.Serving;
 /// <item><c>OPTIONS</c> on both: CORS preflight (GET/HEAD, <c>Authorization</c> and <c>Range</c> headers).</item>
 /// </list>
 /// Every response carries <c>Access-Control-Allow-Origin: *</c> (players are often on another origin).
-/// Unknown streams, segments and sessions are 404; a refused <see cref="IPlaybackAuthorizer"/> is 403.
+/// Unknown streams, segments and sessions are 404; a refused <see cref="IPlaybackAuthorizer"/> is 401
+/// (no valid credential) or 403.
 /// Segment bytes go from the pooled chunk chain to the response body, under a lease, with no copy into
 /// an intermediate array.
 /// </summary>
@@ -73,7 +74,7 @@ public static class HlsEndpoints
             .AuthorizeAsync(context, stream.StreamId, HlsResourceKind.Playlist).ConfigureAwait(false);
         if (!authorization.IsAllowed)
         {
-            Forbidden(response);
+            Refuse(response, authorization);
             return;
         }
 
@@ -111,7 +112,7 @@ public static class HlsEndpoints
             .AuthorizeAsync(context, stream.StreamId, HlsResourceKind.Segment).ConfigureAwait(false);
         if (!authorization.IsAllowed)
         {
-            Forbidden(response);
+            Refuse(response, authorization);
             return;
         }
 
@@ -159,9 +160,17 @@ public static class HlsEndpoints
         response.Headers.CacheControl = "no-store";
     }
 
-    private static void Forbidden(HttpResponse response)
+    private static void Refuse(HttpResponse response, PlaybackAuthorization authorization)
     {
-        response.StatusCode = StatusCodes.Status403Forbidden;
         response.Headers.CacheControl = "no-store";
+        if (authorization.NeedsCredentials)
+        {
+            response.StatusCode = StatusCodes.Status401Unauthorized;
+            response.Headers.WWWAuthenticate = "Bearer";
+        }
+        else
+        {
+            response.StatusCode = StatusCodes.Status403Forbidden;
+        }
     }
 }

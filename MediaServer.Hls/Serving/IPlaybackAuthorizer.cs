@@ -10,15 +10,21 @@ public enum HlsResourceKind : byte
 }
 
 /// <summary>The answer of an <see cref="IPlaybackAuthorizer"/>.</summary>
-/// <param name="IsAllowed">Serve the resource (else 403).</param>
+/// <param name="IsAllowed">Serve the resource (else 401 when <paramref name="NeedsCredentials"/>, 403 otherwise).</param>
 /// <param name="SegmentQuery">For playlists: a query string (without '?') to append to every segment URI,
 /// e.g. the playback token that authorised the playlist, since Apple players do not send custom headers
 /// on segment requests. Null serves the cached playlist as-is.</param>
-public readonly record struct PlaybackAuthorization(bool IsAllowed, string? SegmentQuery = null)
+/// <param name="NeedsCredentials">Refused because no valid credential came with the request: answered 401
+/// with a <c>WWW-Authenticate: Bearer</c> challenge rather than 403.</param>
+public readonly record struct PlaybackAuthorization(bool IsAllowed, string? SegmentQuery = null, bool NeedsCredentials = false)
 {
     public static PlaybackAuthorization Allow => new(true);
 
+    /// <summary>Refused whatever credential is sent: 403.</summary>
     public static PlaybackAuthorization Deny => new(false);
+
+    /// <summary>Refused until a valid credential is sent: 401.</summary>
+    public static PlaybackAuthorization Challenge => new(false, NeedsCredentials: true);
 }
 
 /// <summary>

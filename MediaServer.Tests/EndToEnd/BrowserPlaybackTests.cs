@@ -57,6 +57,28 @@ public class BrowserPlaybackTests
                 Assert.That((int)anonymous.StatusCode, Is.EqualTo(401), "a signed playlist needs a token");
             }
 
+            // Players that cannot send headers (Safari's native player) pass ?token=; the playlist carries it on.
+            var playlist = await server.Http.GetStringAsync(new Uri(downstream + "?token=" + Uri.EscapeDataString(token)));
+            var segment = playlist.Split('\n').First(line => line.Contains(".ts", StringComparison.Ordinal));
+            Assert.That(segment, Does.EndWith("?token=" + Uri.EscapeDataString(token)));
+            using (var withToken = await server.Http.GetAsync(new Uri(new Uri(downstream), segment)))
+            {
+                Assert.That((int)withToken.StatusCode, Is.EqualTo(200));
+            }
+
+            using (var bareSegment = await server.Http.GetAsync(new Uri(new Uri(downstream), segment.Split('?')[0])))
+            {
+                Assert.That((int)bareSegment.StatusCode, Is.EqualTo(401), "segments of a signed stream need the token too");
+            }
+
+            var (otherKey, _) = await ServerCli.CreateApiKeyAsync(data);
+            using (var foreign = new HttpRequestMessage(HttpMethod.Get, downstream))
+            {
+                foreign.Headers.TryAddWithoutValidation("Authorization", await ServerCli.TokenAsync(data, otherKey));
+                using var refused = await server.Http.SendAsync(foreign);
+                Assert.That((int)refused.StatusCode, Is.EqualTo(403), "a token of another API key does not open this stream");
+            }
+
             var hlsJs = await BrowserPlayer.PlayAsync("hls", downstream, token, seconds: 3);
             Assert.That(hlsJs.Ok, Is.True, hlsJs.Raw);
 

@@ -160,6 +160,20 @@ public class HlsEndpointsTests
     }
 
     [Test]
+    public async Task Get_AuthorizerChallenges_IsUnauthorizedWithBearerChallenge()
+    {
+        _authorizer.Decision = PlaybackAuthorization.Challenge;
+
+        using var playlist = await _client.GetAsync("/live/cam/index.m3u8");
+        using var segment = await _client.GetAsync("/live/cam/abc-0.ts");
+
+        Assert.That(playlist.StatusCode, Is.EqualTo(HttpStatusCode.Unauthorized));
+        Assert.That(segment.StatusCode, Is.EqualTo(HttpStatusCode.Unauthorized));
+        Assert.That(playlist.Headers.WwwAuthenticate.ToString(), Is.EqualTo("Bearer"));
+        Assert.That(playlist.Headers.CacheControl?.NoStore, Is.True);
+    }
+
+    [Test]
     public async Task GetPlaylist_AuthorizerPropagatesToken_AppendsItToSegmentUris()
     {
         _authorizer.Decision = new PlaybackAuthorization(true, "token=t0k");

@@ -32,10 +32,17 @@ internal static class Ffmpeg
     public static Process StartPublishing(string rtmpUrl, double seconds, out StringBuilder stderr, int gop = 30)
         => ProcessRunner.Start("ffmpeg", [.. SyntheticSource(seconds, realtime: true, gop), "-f", "flv", rtmpUrl], out _, out stderr);
 
+    /// <summary>
+    /// Output options for decoding to the null muxer. The video encoder keeps the input's time base: with the
+    /// default 1/fps base, ffmpeg 5.1 rounds millisecond FLV timestamps (33/34 ms steps) onto equal ticks and
+    /// prints "non monotonically increasing dts" for perfectly valid streams (nginx-rtmp's output does the same).
+    /// </summary>
+    public static readonly string[] NullOutput = ["-enc_time_base:v", "-1", "-f", "null", "-"];
+
     /// <summary>Decodes every frame of <paramref name="input"/> (playlist, segment or RTMP URL); errors go to stderr.</summary>
     public static Task<ProcessResult> DecodeAsync(string input, TimeSpan timeout, params string[] extraInputArguments) =>
         ProcessRunner.RunAsync("ffmpeg",
-            ["-hide_banner", "-nostdin", "-loglevel", "error", .. extraInputArguments, "-i", input, "-f", "null", "-"], timeout);
+            ["-hide_banner", "-nostdin", "-loglevel", "error", .. extraInputArguments, "-i", input, .. NullOutput], timeout);
 
     public static Task<ProcessResult> ProbeAsync(string input, params string[] arguments) =>
         ProcessRunner.RunAsync("ffprobe", ["-hide_banner", "-loglevel", "error", .. arguments, input], TimeSpan.FromSeconds(60));

@@ -315,7 +315,9 @@ public class RtmpServerSessionTests
         await harness.Client.PublishAsync(streamId, "idle", timeout.Token);
         await harness.WaitForEndAsync();
         AssertEndedWith(harness, RtmpProtocolError.IdleTimeout);
-        Assert.That(harness.Hub.Find("idle"), Is.Null, "the stream ended with its publisher");
+        var stream = harness.Hub.Find("idle");
+        Assert.That(stream, Is.Not.Null, "a timed-out publisher is a lost connection, not a clean end");
+        Assert.That(stream!.IsWaitingForReconnect, Is.True, "the stream waits for the encoder to come back");
     }
 
     [Test]
