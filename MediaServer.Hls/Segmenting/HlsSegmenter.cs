@@ -1,3 +1,4 @@
+using MediaServer.Core.Codecs;
 using System.Buffers;
 using MediaServer.Core.Media;
 using MediaServer.Hls.Storage;
@@ -256,6 +257,7 @@ public sealed class HlsSegmenter
         }
 
         previous = span.ToArray(); // Once per configuration change, not per frame.
+        _stream.DescribeTrack(frame.IsVideo, CodecStrings.Describe(frame.Codec, span));
         _muxer.Write(frame, _segment ?? (IBufferWriter<byte>)_discard);
     }
 

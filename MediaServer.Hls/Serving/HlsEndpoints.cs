@@ -10,8 +10,10 @@ namespace MediaServer.Hls.Serving;
 /// <summary>
 /// HTTP endpoints serving HLS from memory:
 /// <list type="bullet">
-/// <item><c>GET|HEAD /live/{streamId}/index.m3u8</c> — <c>application/vnd.apple.mpegurl</c>,
-/// <c>Cache-Control: no-cache</c> (a live playlist changes every segment).</item>
+/// <item><c>GET|HEAD /live/{streamId}/index.m3u8</c> — the multivariant playlist (one variant with
+/// BANDWIDTH, CODECS and RESOLUTION, pointing at <c>stream.m3u8</c>); <c>GET|HEAD /live/{streamId}/stream.m3u8</c>
+/// — the live media playlist. Both <c>application/vnd.apple.mpegurl</c>, <c>Cache-Control: no-cache</c>
+/// (they change every segment).</item>
 /// <item><c>GET|HEAD /live/{streamId}/{session}-{sequence}.ts</c> — <c>video/mp2t</c>,
 /// <c>Cache-Control: public, max-age=31536000, immutable</c>. Immutable is safe because a segment name
 /// never names two contents: the random per-run session id in it changes when a stream id is
@@ -39,10 +41,13 @@ public static class HlsEndpoints
     public static IEndpointRouteBuilder Map(IEndpointRouteBuilder endpoints, string prefix = "/live")
     {
         prefix = prefix.TrimEnd('/');
-        var playlist = prefix + "/{streamId}/index.m3u8";
+        var multivariant = prefix + "/{streamId}/index.m3u8";
+        var playlist = prefix + "/{streamId}/" + HlsStream.MediaPlaylistName;
         var segment = prefix + "/{streamId}/{segment}.ts";
+        endpoints.MapMethods(multivariant, s_readMethods, ServeMultivariantPlaylistAsync).WithDisplayName("HLS multivariant playlist");
         endpoints.MapMethods(playlist, s_readMethods, ServePlaylistAsync).WithDisplayName("HLS playlist");
         endpoints.MapMethods(segment, s_readMethods, ServeSegmentAsync).WithDisplayName("HLS segment");
+        endpoints.MapMethods(multivariant, s_preflightMethods, Preflight).WithDisplayName("HLS multivariant playlist preflight");
         endpoints.MapMethods(playlist, s_preflightMethods, Preflight).WithDisplayName("HLS playlist preflight");
         endpoints.MapMethods(segment, s_preflightMethods, Preflight).WithDisplayName("HLS segment preflight");
         return endpoints;
@@ -58,13 +63,17 @@ public static class HlsEndpoints
             && long.TryParse(name[(dash + 1)..], NumberStyles.None, CultureInfo.InvariantCulture, out sequenceNumber);
     }
 
-    private static async Task ServePlaylistAsync(HttpContext context)
+    private static Task ServeMultivariantPlaylistAsync(HttpContext context) => ServePlaylistAsync(context, multivariant: true);
+
+    private static Task ServePlaylistAsync(HttpContext context) => ServePlaylistAsync(context, multivariant: false);
+
+    private static async Task ServePlaylistAsync(HttpContext context, bool multivariant)
     {
         var response = context.Response;
         response.Headers.AccessControlAllowOrigin = "*";
         var streamId = context.Request.RouteValues["streamId"] as string;
         var stream = streamId is null ? null : context.RequestServices.GetRequiredService<HlsStreamStore>().Find(streamId);
-        if (stream?.Playlist is not { } playlist)
+        if (stream is null || (multivariant ? stream.MultivariantPlaylist : stream.Playlist) is not { } playlist)
         {
             NotFound(response);
             return;
@@ -80,7 +89,9 @@ public static class HlsEndpoints
 
         if (!string.IsNullOrEmpty(authorization.SegmentQuery))
         {
-            playlist = stream.RenderPlaylist(authorization.SegmentQuery) ?? playlist;
+            playlist = (multivariant
+                ? stream.RenderMultivariantPlaylist(authorization.SegmentQuery)
+                : stream.RenderPlaylist(authorization.SegmentQuery)) ?? playlist;
         }
 
         response.StatusCode = StatusCodes.Status200OK;

@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using MediaServer.Core.Codecs;
 using MediaServer.Hls.Playlists;
 
 namespace MediaServer.Hls.Storage;
@@ -26,6 +27,10 @@ public sealed class HlsStream : IDisposable
     private long _nextSequence;
     private int _targetDuration;
     private byte[]? _playlist;
+    private byte[]? _multivariantPlaylist;
+    private CodecDescription _video;
+    private CodecDescription _audio;
+    private long _peakBitrate;
     private bool _ended;
     private long _endedAt;
     private bool _disposed;
@@ -53,8 +58,39 @@ public sealed class HlsStream : IDisposable
 
     public bool IsEnded => Volatile.Read(ref _ended);
 
-    /// <summary>The rendered playlist, or null before the first segment is complete.</summary>
+    /// <summary>The file name of the media playlist, next to the multivariant <c>index.m3u8</c>.</summary>
+    public const string MediaPlaylistName = "stream.m3u8";
+
+    /// <summary>The rendered media playlist, or null before the first segment is complete.</summary>
     public byte[]? Playlist => Volatile.Read(ref _playlist);
+
+    /// <summary>The rendered one-variant multivariant playlist pointing at <see cref="MediaPlaylistName"/>,
+    /// or null before the first segment is complete.</summary>
+    public byte[]? MultivariantPlaylist => Volatile.Read(ref _multivariantPlaylist);
+
+    /// <summary>
+    /// Records what a track's decoder configuration says (codec string, picture size) for the multivariant
+    /// playlist's CODECS and RESOLUTION. Called by the segmenter when a track's configuration changes.
+    /// </summary>
+    public void DescribeTrack(bool video, CodecDescription description)
+    {
+        lock (_lock)
+        {
+            if (video)
+            {
+                _video = description;
+            }
+            else
+            {
+                _audio = description;
+            }
+
+            if (_targetDuration > 0 && !_disposed)
+            {
+                Volatile.Write(ref _multivariantPlaylist, RenderMultivariantCore(null));
+            }
+        }
+    }
 
     /// <summary>Media sequence number of the first segment in the window.</summary>
     public long MediaSequence
@@ -119,6 +155,7 @@ public sealed class HlsStream : IDisposable
             }
 
             var segment = new HlsSegment(_nextSequence++, durationMs, discontinuity, programDateTime, buffer);
+            _peakBitrate = Math.Max(_peakBitrate, BitsPerSecond(buffer.Length, durationMs));
             _window.Add(segment);
             _windowDurationMs += durationMs;
             SlideWindow();
@@ -205,6 +242,15 @@ public sealed class HlsStream : IDisposable
         }
     }
 
+    /// <summary>Renders the multivariant playlist with a query string appended to the media playlist URI (playback tokens).</summary>
+    public byte[]? RenderMultivariantPlaylist(string? query)
+    {
+        lock (_lock)
+        {
+            return _targetDuration == 0 ? null : RenderMultivariantCore(query);
+        }
+    }
+
     /// <summary>Releases every segment buffer (readers holding a lease finish first).</summary>
     public void Dispose()
     {
@@ -280,7 +326,40 @@ public sealed class HlsStream : IDisposable
         }
     }
 
-    private void Render() => Volatile.Write(ref _playlist, RenderCore(null));
+    private void Render()
+    {
+        Volatile.Write(ref _playlist, RenderCore(null));
+        Volatile.Write(ref _multivariantPlaylist, RenderMultivariantCore(null));
+    }
+
+    // BANDWIDTH is the peak segment bit rate seen in this run (RFC 8216 §4.3.4.2: the peak of any segment),
+    // AVERAGE-BANDWIDTH the mean over the current window.
+    private byte[] RenderMultivariantCore(string? query)
+    {
+        long bytes = 0;
+        foreach (var segment in _window)
+        {
+            bytes += segment.Buffer.Length;
+        }
+
+        var codecs = (_video.Codec, _audio.Codec) switch
+        {
+            (null, null) => null,
+            ({ } video, null) => video,
+            (null, { } audio) => audio,
+            ({ } video, { } audio) => video + "," + audio,
+        };
+        var uri = string.IsNullOrEmpty(query) ? MediaPlaylistName : MediaPlaylistName + "?" + query;
+        return MultivariantPlaylistWriter.Render(new VariantStream(
+            Math.Max(1, _peakBitrate),
+            BitsPerSecond(bytes, _windowDurationMs),
+            codecs,
+            _video.Width,
+            _video.Height,
+            uri));
+    }
+
+    private static long BitsPerSecond(long bytes, long durationMs) => durationMs <= 0 ? 0 : bytes * 8000 / durationMs;
 
     private byte[] RenderCore(string? segmentQuery) =>
         MediaPlaylistWriter.Render(new MediaPlaylist(

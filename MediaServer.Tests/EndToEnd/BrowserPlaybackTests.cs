@@ -58,7 +58,10 @@ public class BrowserPlaybackTests
             }
 
             // Players that cannot send headers (Safari's native player) pass ?token=; the playlist carries it on.
-            var playlist = await server.Http.GetStringAsync(new Uri(downstream + "?token=" + Uri.EscapeDataString(token)));
+            var query = "?token=" + Uri.EscapeDataString(token);
+            var multivariant = await server.Http.GetStringAsync(new Uri(downstream + query));
+            Assert.That(multivariant, Does.Contain("\nstream.m3u8" + query + "\n"));
+            var playlist = await server.Http.GetStringAsync(new Uri(ServerProcess.MediaPlaylistOf(downstream) + query));
             var segment = playlist.Split('\n').First(line => line.Contains(".ts", StringComparison.Ordinal));
             Assert.That(segment, Does.EndWith("?token=" + Uri.EscapeDataString(token)));
             using (var withToken = await server.Http.GetAsync(new Uri(new Uri(downstream), segment)))
@@ -99,7 +102,7 @@ public class BrowserPlaybackTests
         var stopwatch = System.Diagnostics.Stopwatch.StartNew();
         while (stopwatch.Elapsed < TimeSpan.FromSeconds(30))
         {
-            using var request = new HttpRequestMessage(HttpMethod.Get, playlistUrl);
+            using var request = new HttpRequestMessage(HttpMethod.Get, ServerProcess.MediaPlaylistOf(playlistUrl));
             if (token is not null)
             {
                 request.Headers.TryAddWithoutValidation("Authorization", token);

@@ -106,7 +106,7 @@ public class LivestreamsApiTests
             await WaitUntilAsync(async () => (await SendAsync(HttpMethod.Get, $"v1/livestreams/{id}")).Body.GetProperty("status").GetString() == "live");
             await WaitUntilAsync(async () =>
             {
-                using var r = await _server.Http.GetAsync(new Uri(downstream));
+                using var r = await _server.Http.GetAsync(new Uri(ServerProcess.MediaPlaylistOf(downstream)));
                 return r.IsSuccessStatusCode && (await r.Content.ReadAsStringAsync()).Contains("#EXTINF", StringComparison.Ordinal);
             });
             var play = await Ffmpeg.DecodeAsync(downstream, TimeSpan.FromSeconds(60), "-live_start_index", "0");

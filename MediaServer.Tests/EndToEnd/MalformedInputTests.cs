@@ -153,7 +153,7 @@ public class MalformedInputTests
 
     private async Task<int> CountSegmentsAsync()
     {
-        using var response = await _server.Http.GetAsync(new Uri(_server.HlsUrl("steady")));
+        using var response = await _server.Http.GetAsync(new Uri(_server.MediaPlaylistUrl("steady")));
         if (!response.IsSuccessStatusCode)
         {
             return 0;

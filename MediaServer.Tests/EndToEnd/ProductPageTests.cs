@@ -116,7 +116,7 @@ public class ProductPageTests
             var stopwatch = System.Diagnostics.Stopwatch.StartNew();
             while (stopwatch.Elapsed < TimeSpan.FromSeconds(30))
             {
-                using var r = await _server.Http.GetAsync(new Uri(downstream));
+                using var r = await _server.Http.GetAsync(new Uri(ServerProcess.MediaPlaylistOf(downstream)));
                 if (r.IsSuccessStatusCode && (await r.Content.ReadAsStringAsync()).Split("#EXTINF").Length > 2)
                 {
                     break;

@@ -15,7 +15,7 @@ public partial class ReconnectTests
 {
     private static async Task<string> PlaylistAsync(ServerProcess server, string key)
     {
-        using var response = await server.Http.GetAsync(new Uri(server.HlsUrl(key)));
+        using var response = await server.Http.GetAsync(new Uri(server.MediaPlaylistUrl(key)));
         return response.IsSuccessStatusCode ? await response.Content.ReadAsStringAsync() : "";
     }
 

@@ -236,7 +236,7 @@ public class RestreamTests
 
     private static async Task<int> SegmentCountAsync(ServerProcess server, string playlistUrl)
     {
-        using var response = await server.Http.GetAsync(new Uri(playlistUrl));
+        using var response = await server.Http.GetAsync(new Uri(ServerProcess.MediaPlaylistOf(playlistUrl)));
         if (!response.IsSuccessStatusCode)
         {
             return 0;

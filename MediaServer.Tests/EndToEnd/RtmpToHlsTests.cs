@@ -126,7 +126,7 @@ public partial class RtmpToHlsTests
         var last = "";
         while (stopwatch.Elapsed < TimeSpan.FromSeconds(30))
         {
-            using var response = await _server.Http.GetAsync(new Uri(_server.HlsUrl(key)));
+            using var response = await _server.Http.GetAsync(new Uri(_server.MediaPlaylistUrl(key)));
             if (response.IsSuccessStatusCode)
             {
                 last = await response.Content.ReadAsStringAsync();

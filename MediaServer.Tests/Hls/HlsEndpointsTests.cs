@@ -68,9 +68,24 @@ public class HlsEndpointsTests
     public void Reset() => _authorizer.Decision = PlaybackAuthorization.Allow;
 
     [Test]
-    public async Task GetPlaylist_KnownStream_ServesRenderedBytesWithHeaders()
+    public async Task GetMultivariantPlaylist_KnownStream_PointsAtTheMediaPlaylistWithABandwidth()
     {
         using var response = await _client.GetAsync("/live/cam/index.m3u8");
+
+        Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+        Assert.That(response.Content.Headers.ContentType!.MediaType, Is.EqualTo("application/vnd.apple.mpegurl"));
+        Assert.That(response.Headers.CacheControl!.NoCache, Is.True);
+        Assert.That(response.Headers.GetValues("Access-Control-Allow-Origin"), Is.EqualTo(new[] { "*" }));
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.That(text, Is.EqualTo(System.Text.Encoding.UTF8.GetString(_stream.MultivariantPlaylist!)));
+        // 206,800 bytes in 2 s → 827,200 bit/s, peak and average alike.
+        Assert.That(text, Does.Contain("#EXT-X-STREAM-INF:BANDWIDTH=827200,AVERAGE-BANDWIDTH=827200\nstream.m3u8\n"));
+    }
+
+    [Test]
+    public async Task GetPlaylist_KnownStream_ServesRenderedBytesWithHeaders()
+    {
+        using var response = await _client.GetAsync("/live/cam/stream.m3u8");
 
         Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK));
         Assert.That(response.Content.Headers.ContentType!.MediaType, Is.EqualTo("application/vnd.apple.mpegurl"));
@@ -108,7 +123,7 @@ public class HlsEndpointsTests
     [Test]
     public async Task HeadPlaylist_Known_HasLengthAndNoBody()
     {
-        using var request = new HttpRequestMessage(HttpMethod.Head, "/live/cam/index.m3u8");
+        using var request = new HttpRequestMessage(HttpMethod.Head, "/live/cam/stream.m3u8");
         using var response = await _client.SendAsync(request);
 
         Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK));
@@ -117,6 +132,7 @@ public class HlsEndpointsTests
 
     [TestCase("/live/nope/index.m3u8", TestName = "Get_UnknownStreamPlaylist_404")]
     [TestCase("/live/empty/index.m3u8", TestName = "Get_PlaylistBeforeFirstSegment_404")]
+    [TestCase("/live/empty/stream.m3u8", TestName = "Get_MediaPlaylistBeforeFirstSegment_404")]
     [TestCase("/live/cam/abc-1.ts", TestName = "Get_SegmentNotYetThere_404")]
     [TestCase("/live/cam/old-0.ts", TestName = "Get_SegmentOfAnotherSession_404")]
     [TestCase("/live/cam/abc-x.ts", TestName = "Get_MalformedSegmentName_404")]
@@ -178,9 +194,11 @@ public class HlsEndpointsTests
     {
         _authorizer.Decision = new PlaybackAuthorization(true, "token=t0k");
 
-        var text = await _client.GetStringAsync("/live/cam/index.m3u8?token=t0k");
+        var text = await _client.GetStringAsync("/live/cam/stream.m3u8?token=t0k");
+        var multivariant = await _client.GetStringAsync("/live/cam/index.m3u8?token=t0k");
 
         Assert.That(text, Does.Contain("\nabc-0.ts?token=t0k\n"));
+        Assert.That(multivariant, Does.Contain("\nstream.m3u8?token=t0k\n"));
     }
 
     private sealed class TestAuthorizer : IPlaybackAuthorizer

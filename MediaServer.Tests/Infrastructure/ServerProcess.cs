@@ -36,7 +36,14 @@ internal sealed class ServerProcess : IAsyncDisposable
 
     public string RtmpUrl(string app, string key) => $"rtmp://127.0.0.1:{RtmpPort}/{app}/{key}";
 
+    /// <summary>The multivariant playlist (what the API hands out as downstreamUrl).</summary>
     public string HlsUrl(string streamId) => $"http://127.0.0.1:{HttpPort}/live/{streamId}/index.m3u8";
+
+    /// <summary>The media playlist the multivariant playlist points at: segments, sequence numbers, ENDLIST.</summary>
+    public string MediaPlaylistUrl(string streamId) => MediaPlaylistOf(HlsUrl(streamId));
+
+    /// <summary>The media playlist next to a multivariant <c>index.m3u8</c> URL.</summary>
+    public static string MediaPlaylistOf(string multivariantUrl) => multivariantUrl.Replace("/index.m3u8", "/stream.m3u8", StringComparison.Ordinal);
 
     public Process Process => _process;
 
