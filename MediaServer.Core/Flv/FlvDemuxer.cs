@@ -156,29 +156,13 @@ public static partial class FlvDemuxer
         }
 
         var flags = GetKeyframeFlags(frameType);
-        uint fourCc;
-        if (packetType == FlvVideoPacketType.Multitrack)
+        var rawType = (byte)packetType;
+        if (!TryReadTrack(ref rawType, (byte)FlvVideoPacketType.Multitrack, (byte)FlvVideoPacketType.ModEx, ref rest, out var fourCc))
         {
-            if (rest.IsEmpty)
-            {
-                FlvThrow.Format(FlvError.TruncatedHeader);
-            }
-
-            packetType = (FlvVideoPacketType)(rest[0] & 0x0F);
-            if (packetType is FlvVideoPacketType.Multitrack or FlvVideoPacketType.ModEx)
-            {
-                FlvThrow.Format(FlvError.InvalidMultitrack);
-            }
-
-            if (!TrySelectDefaultTrack((FlvMultitrackType)(rest[0] >> 4), rest[1..], out fourCc, out rest))
-            {
-                return FlvDemuxStatus.Ignored;
-            }
+            return FlvDemuxStatus.Ignored;
         }
-        else
-        {
-            fourCc = ReadFourCc(ref rest);
-        }
+
+        packetType = (FlvVideoPacketType)rawType;
 
         switch (packetType)
         {
@@ -294,29 +278,13 @@ public static partial class FlvDemuxer
             packetType = (FlvAudioPacketType)next;
         }
 
-        uint fourCc;
-        if (packetType == FlvAudioPacketType.Multitrack)
+        var rawType = (byte)packetType;
+        if (!TryReadTrack(ref rawType, (byte)FlvAudioPacketType.Multitrack, (byte)FlvAudioPacketType.ModEx, ref rest, out var fourCc))
         {
-            if (rest.IsEmpty)
-            {
-                FlvThrow.Format(FlvError.TruncatedHeader);
-            }
-
-            packetType = (FlvAudioPacketType)(rest[0] & 0x0F);
-            if (packetType is FlvAudioPacketType.Multitrack or FlvAudioPacketType.ModEx)
-            {
-                FlvThrow.Format(FlvError.InvalidMultitrack);
-            }
-
-            if (!TrySelectDefaultTrack((FlvMultitrackType)(rest[0] >> 4), rest[1..], out fourCc, out rest))
-            {
-                return FlvDemuxStatus.Ignored;
-            }
+            return FlvDemuxStatus.Ignored;
         }
-        else
-        {
-            fourCc = ReadFourCc(ref rest);
-        }
+
+        packetType = (FlvAudioPacketType)rawType;
 
         FrameFlags flags;
         switch (packetType)
@@ -430,6 +398,33 @@ public static partial class FlvDemuxer
     /// OneTrack body, otherwise track id 0 (the spec's recommended default / highest-priority track).
     /// </summary>
     /// <returns><c>false</c> when the message has no track 0 (nothing for us in this message).</returns>
+    /// <summary>
+    /// The track part of an Enhanced RTMP audio or video header: for a Multitrack packet, the packet type and
+    /// track type byte, then the default track's FourCC (false when the default track is absent: the frame is
+    /// ignored); otherwise the FourCC itself. <paramref name="packetType"/> becomes the real packet type.
+    /// </summary>
+    private static bool TryReadTrack(ref byte packetType, byte multitrack, byte modEx, ref ReadOnlySpan<byte> rest, out uint fourCc)
+    {
+        if (packetType != multitrack)
+        {
+            fourCc = ReadFourCc(ref rest);
+            return true;
+        }
+
+        if (rest.IsEmpty)
+        {
+            FlvThrow.Format(FlvError.TruncatedHeader);
+        }
+
+        packetType = (byte)(rest[0] & 0x0F);
+        if (packetType == multitrack || packetType == modEx)
+        {
+            FlvThrow.Format(FlvError.InvalidMultitrack);
+        }
+
+        return TrySelectDefaultTrack((FlvMultitrackType)(rest[0] >> 4), rest[1..], out fourCc, out rest);
+    }
+
     private static bool TrySelectDefaultTrack(FlvMultitrackType type, ReadOnlySpan<byte> rest, out uint fourCc, out ReadOnlySpan<byte> trackBody)
     {
         fourCc = 0;

@@ -116,6 +116,11 @@ public class LivestreamsApiTests
             var wrong = await Ffmpeg.PublishAsync(created.GetProperty("streamUrl").GetString() + Guid.NewGuid(), seconds: 5, realtime: true, timeout: TimeSpan.FromSeconds(30));
             Assert.That(wrong.ExitCode, Is.Not.Zero, "a wrong stream key must be refused");
             Assert.That(started.Elapsed, Is.LessThan(TimeSpan.FromSeconds(5)), "refused at once, not after a timeout");
+
+            // Disabling a live livestream disconnects its encoder at once and ends the stream.
+            Assert.That((await SendAsync(HttpMethod.Post, $"v1/livestreams/{id}/disable")).Status, Is.EqualTo(HttpStatusCode.OK));
+            Assert.That(publisher.WaitForExit(TimeSpan.FromSeconds(10)), Is.True, "the encoder was disconnected");
+            await WaitUntilAsync(async () => (await SendAsync(HttpMethod.Get, $"v1/livestreams/{id}")).Body.GetProperty("status").GetString() == "idle");
         }
         finally
         {
