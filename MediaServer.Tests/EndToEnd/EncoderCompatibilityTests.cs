@@ -1,0 +1,72 @@
+using System.Diagnostics;
+using MediaServer.Tests.Infrastructure;
+
+namespace MediaServer.Tests.EndToEnd;
+
+/// <summary>
+/// RTMP implementations other than ffmpeg's publish to the real server: GStreamer's own RTMP client
+/// (<c>rtmp2sink</c>) and librtmp (<c>rtmpsink</c>, the library OBS's RTMP output descends from). Each pushes
+/// six seconds of H.264 (B-frames) + AAC as fast as the server takes it (GStreamer's live test sources stamp
+/// frames with capture jitter that makes even a file of them decode with warnings); the HLS must end and
+/// decode without an error.
+/// </summary>
+[TestFixture]
+[NonParallelizable]
+public class EncoderCompatibilityTests
+{
+    private ServerProcess _server = null!;
+
+    [OneTimeSetUp]
+    public async Task StartServer() => _server = await ServerProcess.StartAsync();
+
+    [OneTimeTearDown]
+    public async Task StopServer() => await _server.DisposeAsync();
+
+    [TestCase("rtmp2sink", TestName = "GStreamerRtmp2Sink_Publishes_HlsDecodes")]
+    [TestCase("rtmpsink", TestName = "LibrtmpRtmpSink_Publishes_HlsDecodes")]
+    public async Task Publish(string sink)
+    {
+        Assume.That(File.Exists("/usr/bin/gst-launch-1.0"), "gstreamer1.0-tools is not installed (.ci/run installs it)");
+        var key = "gst-" + sink;
+        var location = _server.RtmpUrl("live", key) + (sink == "rtmpsink" ? " live=1" : "");
+        var publish = await ProcessRunner.RunAsync("gst-launch-1.0",
+        [
+            "-q",
+            "videotestsrc", "num-buffers=180", "!", "video/x-raw,framerate=30/1,width=640,height=360", "!",
+            "x264enc", "key-int-max=30", "bframes=2", "speed-preset=veryfast", "!", "h264parse", "!",
+            "flvmux", "name=m", "streamable=true", "!", sink, $"location={location}",
+            "audiotestsrc", "num-buffers=250", "!", "audioconvert", "!", "voaacenc", "!", "aacparse", "!", "m.",
+        ], TimeSpan.FromSeconds(60));
+        Assert.That(publish.ExitCode, Is.Zero, publish + "\n" + _server.Log);
+
+        var playlist = await WaitForEndAsync(key);
+        Assert.That(playlist.Split("#EXTINF").Length - 1, Is.GreaterThanOrEqualTo(2), playlist);
+
+        var decode = await Ffmpeg.DecodeAsync(_server.HlsUrl(key), TimeSpan.FromSeconds(60));
+        Assert.That(decode.ExitCode, Is.Zero, decode.ToString());
+        Assert.That(decode.StandardError.Trim(), Is.Empty, "ffmpeg reported decode errors:\n" + decode.StandardError);
+
+        var probe = await Ffmpeg.ProbeAsync(_server.HlsUrl(key), "-show_entries", "stream=codec_name", "-of", "compact");
+        Assert.That(probe.StandardOutput, Does.Contain("codec_name=h264").And.Contain("codec_name=aac"), probe.ToString());
+    }
+
+    private async Task<string> WaitForEndAsync(string key)
+    {
+        var stopwatch = Stopwatch.StartNew();
+        var last = "";
+        while (stopwatch.Elapsed < TimeSpan.FromSeconds(20))
+        {
+            using var response = await _server.Http.GetAsync(new Uri(_server.MediaPlaylistUrl(key)));
+            last = response.IsSuccessStatusCode ? await response.Content.ReadAsStringAsync() : "";
+            if (last.Contains("#EXT-X-ENDLIST", StringComparison.Ordinal))
+            {
+                return last;
+            }
+
+            await Task.Delay(200);
+        }
+
+        Assert.Fail($"the playlist did not end: {last}\n{_server.Log}");
+        return last;
+    }
+}
