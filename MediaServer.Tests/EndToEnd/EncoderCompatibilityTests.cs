@@ -8,7 +8,7 @@ namespace MediaServer.Tests.EndToEnd;
 /// (<c>rtmp2sink</c>) and librtmp (<c>rtmpsink</c>, the library OBS's RTMP output descends from). Each pushes
 /// six seconds of H.264 (B-frames) + AAC as fast as the server takes it (GStreamer's live test sources stamp
 /// frames with capture jitter that makes even a file of them decode with warnings); the HLS must end and
-/// decode without an error.
+/// decode without an error. The same two clients also play a live stream back over RTMP.
 /// </summary>
 [TestFixture]
 [NonParallelizable]
@@ -48,6 +48,50 @@ public class EncoderCompatibilityTests
 
         var probe = await Ffmpeg.ProbeAsync(_server.HlsUrl(key), "-show_entries", "stream=codec_name", "-of", "compact");
         Assert.That(probe.StandardOutput, Does.Contain("codec_name=h264").And.Contain("codec_name=aac"), probe.ToString());
+    }
+
+    [TestCase("rtmpsrc", TestName = "LibrtmpPlayer_ReadsTheLiveStreamOverRtmp")]
+    [TestCase("rtmp2src", TestName = "GStreamerRtmp2Src_ReadsTheLiveStreamOverRtmp")]
+    public async Task Play(string source)
+    {
+        Assume.That(File.Exists("/usr/bin/gst-launch-1.0"), "gstreamer1.0-tools is not installed (.ci/run installs it)");
+        var key = "gst-play-" + source;
+        using var publisher = Ffmpeg.StartPublishing(_server.RtmpUrl("live", key), seconds: 30, out _);
+        try
+        {
+            await WaitForSegmentAsync(key);
+
+            // 150 FLV tags through GStreamer's FLV demuxer and H.264/AAC parsers; EOS after them is a clean exit.
+            var play = await ProcessRunner.RunAsync("gst-launch-1.0",
+            [
+                source, $"location={_server.RtmpUrl("live", key)}", "num-buffers=150", "!", "flvdemux", "name=d",
+                "d.video", "!", "queue", "!", "h264parse", "!", "video/x-h264,stream-format=byte-stream", "!", "fakesink",
+                "d.audio", "!", "queue", "!", "aacparse", "!", "fakesink",
+            ], TimeSpan.FromSeconds(30));
+            Assert.That(play.ExitCode, Is.Zero, play.ToString());
+            Assert.That(play.StandardError, Does.Not.Contain("ERROR"), play.ToString());
+        }
+        finally
+        {
+            ProcessRunner.KillQuietly(publisher);
+        }
+    }
+
+    private async Task WaitForSegmentAsync(string key)
+    {
+        var stopwatch = Stopwatch.StartNew();
+        while (stopwatch.Elapsed < TimeSpan.FromSeconds(20))
+        {
+            using var response = await _server.Http.GetAsync(new Uri(_server.MediaPlaylistUrl(key)));
+            if (response.IsSuccessStatusCode)
+            {
+                return;
+            }
+
+            await Task.Delay(200);
+        }
+
+        Assert.Fail("no segment: " + _server.Log);
     }
 
     private async Task<string> WaitForEndAsync(string key)
