@@ -24,9 +24,7 @@ public class RemuxBenchmarks
     private readonly PipeFeeder _pipe = new();
     private ChunkStreamReader _reader = null!;
     private SegmentingTsWriter _writer = null!;
-    private TimestampExtender _audioTimestamps;
-    private TimestampExtender _videoTimestamps;
-    private TimestampExtender _dataTimestamps;
+    private RtmpMediaTimeline _timeline;
     private byte[] _media = [];
 
     [Params(128, 4096)]
@@ -112,27 +110,8 @@ public class RemuxBenchmarks
     // What RtmpServerSession.OnMedia does, with the TS muxer in place of Publisher.Publish.
     private void OnMessage(in RtmpMessage message)
     {
-        FlvTagType type;
-        long timestamp;
-        switch (message.Type)
-        {
-            case RtmpMessageType.Audio:
-                type = FlvTagType.Audio;
-                timestamp = _audioTimestamps.Extend(message.Timestamp);
-                break;
-            case RtmpMessageType.Video:
-                type = FlvTagType.Video;
-                timestamp = _videoTimestamps.Extend(message.Timestamp);
-                break;
-            case RtmpMessageType.DataAmf0:
-                type = FlvTagType.Script;
-                timestamp = _dataTimestamps.Extend(message.Timestamp);
-                break;
-            default:
-                return;
-        }
-
-        if (FlvDemuxer.Demux(type, timestamp, message.Span, out var frame, out _) != FlvDemuxStatus.Frame)
+        if (!_timeline.TryMap(message, out var type, out var timestamp, out var body)
+            || FlvDemuxer.Demux(type, timestamp, body, out var frame, out _) != FlvDemuxStatus.Frame)
         {
             return;
         }

@@ -120,9 +120,7 @@ public sealed partial class RtmpServerSession
         }
 
         _streamId = resolution.StreamId!;
-        _audioTimestamps.Reset();
-        _videoTimestamps.Reset();
-        _dataTimestamps.Reset();
+        _timeline = default; // A new publish starts new timelines.
         var publisher = _hub.Publish(_streamId);
         _publisher = publisher;
         _revokedRegistration = publisher.Revoked.Register(OnRevoked);

@@ -60,9 +60,7 @@ public sealed partial class RtmpServerSession
     private Publisher? _publisher;
     private CancellationTokenRegistration _revokedRegistration;
     private bool _revoked;
-    private TimestampExtender _audioTimestamps;
-    private TimestampExtender _videoTimestamps;
-    private TimestampExtender _dataTimestamps;
+    private RtmpMediaTimeline _timeline;
     private string? _unsupportedVideo;
     private string? _unsupportedAudio;
     private long _malformedFrames;
@@ -373,28 +371,9 @@ public sealed partial class RtmpServerSession
             return; // Media before publish (or after a takeover) has nowhere to go.
         }
 
-        FlvTagType type;
-        long timestamp;
-        var body = message.Span;
-        switch (message.Type)
+        if (!_timeline.TryMap(message, out var type, out var timestamp, out var body))
         {
-            case RtmpMessageType.Audio:
-                type = FlvTagType.Audio;
-                timestamp = _audioTimestamps.Extend(message.Timestamp);
-                break;
-            case RtmpMessageType.Video:
-                type = FlvTagType.Video;
-                timestamp = _videoTimestamps.Extend(message.Timestamp);
-                break;
-            default:
-                type = FlvTagType.Script;
-                timestamp = _dataTimestamps.Extend(message.Timestamp);
-                if (message.Type == RtmpMessageType.DataAmf3 && body.Length > 0 && body[0] == 0)
-                {
-                    body = body[1..];
-                }
-
-                break;
+            return;
         }
 
         FlvDemuxStatus status;
