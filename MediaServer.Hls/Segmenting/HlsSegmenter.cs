@@ -85,6 +85,7 @@ public sealed class HlsSegmenter
     private bool _ended;
     private byte[]? _videoConfig;
     private byte[]? _audioConfig;
+    private MediaCodec _describedAudio;
     private long _lastVideoDts = long.MinValue;
     private long _lastAudioDts = long.MinValue;
     private long _videoFrameMs = DefaultVideoFrameMs;
@@ -165,6 +166,13 @@ public sealed class HlsSegmenter
         {
             ProcessConfig(frame);
             return;
+        }
+
+        if (frame.Codec == MediaCodec.Mp3 && _describedAudio != MediaCodec.Mp3)
+        {
+            // MP3 has no sequence header: its first frame is what tells the playlist about it.
+            _describedAudio = MediaCodec.Mp3;
+            _stream.DescribeTrack(video: false, CodecStrings.Describe(MediaCodec.Mp3, default));
         }
 
         ref var lastDts = ref frame.IsVideo ? ref _lastVideoDts : ref _lastAudioDts;
@@ -258,6 +266,11 @@ public sealed class HlsSegmenter
 
         previous = span.ToArray(); // Once per configuration change, not per frame.
         _stream.DescribeTrack(frame.IsVideo, CodecStrings.Describe(frame.Codec, span));
+        if (frame.IsAudio)
+        {
+            _describedAudio = frame.Codec;
+        }
+
         _muxer.Write(frame, _segment ?? (IBufferWriter<byte>)_discard);
     }
 
