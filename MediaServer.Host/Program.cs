@@ -7,6 +7,7 @@ using MediaServer.Host.Cli;
 using MediaServer.Host.Configuration;
 using MediaServer.Host.Connections;
 using MediaServer.Host.Data;
+using MediaServer.Host.Recording;
 using MediaServer.Host.Restream;
 using MediaServer.Rtmp.Session;
 using Microsoft.AspNetCore.Connections;
@@ -57,6 +58,10 @@ builder.Services.AddSingleton(new RtmpServerOptions
 });
 builder.Services.AddSingleton<RestreamManager>();
 builder.Services.AddHostedService(sp => sp.GetRequiredService<RestreamManager>());
+builder.Services.AddSingleton<RecordingStore>();
+builder.Services.AddSingleton<RecordingManager>();
+// Registered before the HLS service, so it stops after it: the HLS streams end, then recordings finish.
+builder.Services.AddHostedService(sp => sp.GetRequiredService<RecordingManager>());
 builder.Services.AddMediaServerHls(builder.Configuration.GetSection("MediaServer:Hls"));
 builder.Services.AddOpenApi();
 builder.Services.AddProblemDetails();
@@ -97,6 +102,7 @@ app.UseStatusCodePages();
 app.MapGet("/healthz", () => Results.Text("ok"));
 app.MapOpenApi("/openapi/{documentName}.json");
 app.MapLivestreamsApi();
+app.MapRecordingsApi();
 app.MapHls();
 
 // Graceful shutdown (SIGTERM, Ctrl+C): publishers are disconnected and every playlist gets EXT-X-ENDLIST.

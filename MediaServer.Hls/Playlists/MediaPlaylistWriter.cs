@@ -71,23 +71,7 @@ public static class MediaPlaylistWriter
         for (var i = 0; i < segments.Count; i++)
         {
             var segment = segments[i];
-            if (segment.Discontinuity)
-            {
-                Append(output, "#EXT-X-DISCONTINUITY\n"u8);
-            }
-
-            if (i == 0 || segment.Discontinuity)
-            {
-                Append(output, "#EXT-X-PROGRAM-DATE-TIME:"u8);
-                AppendDateTime(output, segment.ProgramDateTime);
-                Append(output, "\n"u8);
-            }
-
-            Append(output, "#EXTINF:"u8);
-            AppendInteger(output, segment.DurationMs / 1000);
-            Append(output, "."u8);
-            AppendInteger(output, segment.DurationMs % 1000, 3);
-            Append(output, ",\n"u8);
+            WriteEntryTags(output, segment.DurationMs, segment.Discontinuity, i == 0 || segment.Discontinuity ? segment.ProgramDateTime : null);
             AppendAscii(output, playlist.SessionId);
             Append(output, "-"u8);
             AppendInteger(output, segment.SequenceNumber);
@@ -105,6 +89,32 @@ public static class MediaPlaylistWriter
         {
             Append(output, "#EXT-X-ENDLIST\n"u8);
         }
+    }
+
+    /// <summary>
+    /// Writes the tags before a segment URI: EXT-X-DISCONTINUITY when <paramref name="discontinuity"/>,
+    /// EXT-X-PROGRAM-DATE-TIME when <paramref name="programDateTime"/> is given, and EXTINF with the
+    /// duration in seconds to three decimals. The caller writes the URI line.
+    /// </summary>
+    public static void WriteEntryTags(IBufferWriter<byte> output, long durationMs, bool discontinuity, DateTimeOffset? programDateTime)
+    {
+        if (discontinuity)
+        {
+            Append(output, "#EXT-X-DISCONTINUITY\n"u8);
+        }
+
+        if (programDateTime is { } time)
+        {
+            Append(output, "#EXT-X-PROGRAM-DATE-TIME:"u8);
+            AppendDateTime(output, time);
+            Append(output, "\n"u8);
+        }
+
+        Append(output, "#EXTINF:"u8);
+        AppendInteger(output, durationMs / 1000);
+        Append(output, "."u8);
+        AppendInteger(output, durationMs % 1000, 3);
+        Append(output, ",\n"u8);
     }
 
     /// <summary>The segment file name for a sequence number: <c>{session}-{sequence}.ts</c>.</summary>

@@ -58,6 +58,16 @@ public sealed class HlsStream : IDisposable
 
     public bool IsEnded => Volatile.Read(ref _ended);
 
+    /// <summary>
+    /// Raised after a segment joined the window, outside the stream's lock, on the segmenter's thread.
+    /// Handlers must return quickly; to keep the bytes, take a lease (<see cref="SegmentBuffer.TryAcquire"/>)
+    /// and release it when done. The recorder writes segments to disk this way, with no second mux.
+    /// </summary>
+    public event Action<HlsStream, HlsSegment>? SegmentAdded;
+
+    /// <summary>Raised once when the stream ends (EXT-X-ENDLIST) or is removed without ending.</summary>
+    public event Action<HlsStream>? Ended;
+
     /// <summary>The file name of the media playlist, next to the multivariant <c>index.m3u8</c>.</summary>
     public const string MediaPlaylistName = "stream.m3u8";
 
@@ -135,6 +145,7 @@ public sealed class HlsStream : IDisposable
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(targetDuration, 1);
         buffer.Complete();
+        HlsSegment segment;
         lock (_lock)
         {
             if (_disposed)
@@ -154,15 +165,17 @@ public sealed class HlsStream : IDisposable
                 Volatile.Write(ref _targetDuration, targetDuration);
             }
 
-            var segment = new HlsSegment(_nextSequence++, durationMs, discontinuity, programDateTime, buffer);
+            segment = new HlsSegment(_nextSequence++, durationMs, discontinuity, programDateTime, buffer);
             _peakBitrate = Math.Max(_peakBitrate, BitsPerSecond(buffer.Length, durationMs));
             _window.Add(segment);
             _windowDurationMs += durationMs;
             SlideWindow();
             ExpireRemoved(_time.GetTimestamp());
             Render();
-            return segment;
         }
+
+        SegmentAdded?.Invoke(this, segment);
+        return segment;
     }
 
     /// <summary>Marks the stream ended: the playlist gets EXT-X-ENDLIST and the window stops sliding.</summary>
@@ -182,6 +195,8 @@ public sealed class HlsStream : IDisposable
                 Render();
             }
         }
+
+        Ended?.Invoke(this);
     }
 
     /// <summary>True when the stream ended at least <paramref name="retention"/> ago.</summary>
@@ -254,6 +269,7 @@ public sealed class HlsStream : IDisposable
     /// <summary>Releases every segment buffer (readers holding a lease finish first).</summary>
     public void Dispose()
     {
+        bool wasEnded;
         lock (_lock)
         {
             if (_disposed)
@@ -262,6 +278,7 @@ public sealed class HlsStream : IDisposable
             }
 
             _disposed = true;
+            wasEnded = _ended;
             _ended = true;
             foreach (var segment in _window)
             {
@@ -273,6 +290,11 @@ public sealed class HlsStream : IDisposable
             {
                 removed.Segment.Buffer.Release();
             }
+        }
+
+        if (!wasEnded)
+        {
+            Ended?.Invoke(this);
         }
     }
 

@@ -22,9 +22,16 @@ public sealed class HlsStreamStore : IDisposable
     /// <summary>The stream with this id (live or ended but retained), or null.</summary>
     public HlsStream? Find(string streamId) => _streams.TryGetValue(streamId, out var stream) ? stream : null;
 
+    /// <summary>
+    /// Raised when a stream is added, before it has a segment, on the thread that adds it: a handler that
+    /// subscribes to <see cref="HlsStream.SegmentAdded"/> there sees every segment of the stream.
+    /// </summary>
+    public event Action<HlsStream>? StreamAdded;
+
     /// <summary>Adds <paramref name="stream"/>, replacing and releasing any previous stream with the same id.</summary>
     public void Add(HlsStream stream)
     {
+        StreamAdded?.Invoke(stream);
         HlsStream? previous = null;
         _streams.AddOrUpdate(
             stream.StreamId,

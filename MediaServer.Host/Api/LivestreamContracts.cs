@@ -55,5 +55,6 @@ public sealed record LivestreamPage(PageInfo PageInfo, IReadOnlyList<LivestreamR
 [JsonSerializable(typeof(LivestreamRequest))]
 [JsonSerializable(typeof(LivestreamResponse))]
 [JsonSerializable(typeof(LivestreamPage))]
+[JsonSerializable(typeof(RecordingList))]
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web, UnmappedMemberHandling = JsonUnmappedMemberHandling.Skip)]
 internal sealed partial class ApiJson : JsonSerializerContext;

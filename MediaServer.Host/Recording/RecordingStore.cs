@@ -1,0 +1,193 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using MediaServer.Host.Configuration;
+using Microsoft.Extensions.Options;
+
+namespace MediaServer.Host.Recording;
+
+/// <summary>States of a recording session (<see cref="RecordingMetadata.Status"/>).</summary>
+internal static class RecordingStatus
+{
+    public const string Recording = "recording";
+    public const string Complete = "complete";
+    public const string Failed = "failed";
+}
+
+/// <summary>What <c>recording.json</c> in a session folder says; rewritten (durably) on each change of state.</summary>
+internal sealed record RecordingMetadata(
+    string PlaybackId,
+    string SessionId,
+    DateTimeOffset StartedAt,
+    DateTimeOffset? EndedAt,
+    string Status,
+    string? Error = null);
+
+/// <summary>A recording session as the API lists it.</summary>
+internal sealed record RecordingInfo(RecordingMetadata Metadata, int Segments, long DurationMs, long Bytes);
+
+[JsonSerializable(typeof(RecordingMetadata))]
+[JsonSourceGenerationOptions(JsonSerializerDefaults.Web)]
+internal sealed partial class RecordingJson : JsonSerializerContext;
+
+/// <summary>
+/// The recordings on disk: <c>{DataDirectory}/recordings/{playbackId}/{sessionId}/</c> holding
+/// <c>index.m3u8</c>, <c>recording.json</c> and the segment files. Lists, finds and deletes sessions, and at
+/// start-up finalizes sessions a crash left open.
+/// </summary>
+internal sealed class RecordingStore(IOptions<MediaServerOptions> options)
+{
+    /// <summary>Longest playback or session id accepted in a path: ours are 12–32 characters.</summary>
+    private const int MaxIdLength = 64;
+
+    public string Root { get; } = Path.GetFullPath(Path.Combine(options.Value.DataDirectory, "recordings"));
+
+    /// <summary>Ids that may name a folder: letters, digits, '-' and '_' only, so no path can be formed.</summary>
+    public static bool IsValidId(string? id) =>
+        !string.IsNullOrEmpty(id) && id.Length <= MaxIdLength && id.All(static c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_');
+
+    /// <summary>A segment file name as the writer makes them: decimal digits and <c>.ts</c>.</summary>
+    public static bool IsValidSegmentName(string? name) =>
+        name is { Length: > 3 and <= 24 } && name.EndsWith(".ts", StringComparison.Ordinal) && name.AsSpan(0, name.Length - 3).IndexOfAnyExceptInRange('0', '9') < 0;
+
+    public string SessionDirectory(string playbackId, string sessionId) => Path.Combine(Root, playbackId, sessionId);
+
+    /// <summary>The sessions of a livestream, oldest first.</summary>
+    public IReadOnlyList<RecordingInfo> List(string playbackId)
+    {
+        var folder = Path.Combine(Root, playbackId);
+        if (!IsValidId(playbackId) || !Directory.Exists(folder))
+        {
+            return [];
+        }
+
+        var sessions = new List<RecordingInfo>();
+        foreach (var directory in Directory.EnumerateDirectories(folder))
+        {
+            if (ReadMetadata(directory) is { } metadata)
+            {
+                var (segments, durationMs, bytes, _) = ReadPlaylist(directory);
+                sessions.Add(new RecordingInfo(metadata, segments, durationMs, bytes));
+            }
+        }
+
+        sessions.Sort(static (a, b) => a.Metadata.StartedAt.CompareTo(b.Metadata.StartedAt));
+        return sessions;
+    }
+
+    /// <summary>Deletes a session folder; false if there is none.</summary>
+    public bool Delete(string playbackId, string sessionId)
+    {
+        var directory = SessionDirectory(playbackId, sessionId);
+        if (!IsValidId(playbackId) || !IsValidId(sessionId) || !Directory.Exists(directory))
+        {
+            return false;
+        }
+
+        Directory.Delete(directory, recursive: true);
+        var parent = Path.Combine(Root, playbackId);
+        if (!Directory.EnumerateFileSystemEntries(parent).Any())
+        {
+            Directory.Delete(parent);
+        }
+
+        return true;
+    }
+
+    /// <summary>
+    /// Finalizes sessions left in the <c>recording</c> state by a crash or power loss: the playlist (valid,
+    /// listing every segment that was complete) becomes VOD with EXT-X-ENDLIST, temporary files go, and
+    /// the session is marked complete. Returns the sessions finalized.
+    /// </summary>
+    public IReadOnlyList<string> RecoverInterrupted()
+    {
+        var recovered = new List<string>();
+        if (!Directory.Exists(Root))
+        {
+            return recovered;
+        }
+
+        foreach (var directory in Directory.EnumerateDirectories(Root).SelectMany(Directory.EnumerateDirectories))
+        {
+            if (ReadMetadata(directory) is not { Status: RecordingStatus.Recording } metadata)
+            {
+                continue;
+            }
+
+            foreach (var temp in Directory.EnumerateFiles(directory).Where(RecordingWriter.IsTemporary))
+            {
+                File.Delete(temp);
+            }
+
+            var playlist = Path.Combine(directory, RecordingWriter.PlaylistName);
+            var endedAt = File.Exists(playlist) ? new DateTimeOffset(File.GetLastWriteTimeUtc(playlist)) : metadata.StartedAt;
+            if (File.Exists(playlist))
+            {
+                var text = File.ReadAllText(playlist);
+                if (!text.Contains("#EXT-X-ENDLIST", StringComparison.Ordinal))
+                {
+                    text = text.Replace("#EXT-X-PLAYLIST-TYPE:EVENT", "#EXT-X-PLAYLIST-TYPE:VOD", StringComparison.Ordinal) + "#EXT-X-ENDLIST\n";
+                    RecordingWriter.WriteDurably(playlist, new System.Buffers.ReadOnlySequence<byte>(System.Text.Encoding.ASCII.GetBytes(text)));
+                }
+            }
+
+            var finalized = metadata with { Status = RecordingStatus.Complete, EndedAt = endedAt, Error = "The server stopped without ending this recording; it was finalized at the next start." };
+            RecordingWriter.WriteDurably(
+                Path.Combine(directory, RecordingWriter.MetadataName),
+                new System.Buffers.ReadOnlySequence<byte>(JsonSerializer.SerializeToUtf8Bytes(finalized, RecordingJson.Default.RecordingMetadata)));
+            recovered.Add(directory);
+        }
+
+        return recovered;
+    }
+
+    internal static RecordingMetadata? ReadMetadata(string directory)
+    {
+        var path = Path.Combine(directory, RecordingWriter.MetadataName);
+        try
+        {
+            return File.Exists(path) ? JsonSerializer.Deserialize(File.ReadAllBytes(path), RecordingJson.Default.RecordingMetadata) : null;
+        }
+        catch (JsonException)
+        {
+            return null; // Not ours, or damaged: not listed.
+        }
+    }
+
+    /// <summary>Counts a session playlist's segments, their duration and their bytes on disk.</summary>
+    internal static (int Segments, long DurationMs, long Bytes, bool Ended) ReadPlaylist(string directory)
+    {
+        var path = Path.Combine(directory, RecordingWriter.PlaylistName);
+        if (!File.Exists(path))
+        {
+            return (0, 0, 0, false);
+        }
+
+        int segments = 0;
+        long durationMs = 0, bytes = 0;
+        var ended = false;
+        foreach (var line in File.ReadLines(path))
+        {
+            if (line.StartsWith("#EXTINF:", StringComparison.Ordinal))
+            {
+                var value = line.AsSpan(8).TrimEnd(',');
+                if (decimal.TryParse(value, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var seconds))
+                {
+                    durationMs += (long)(seconds * 1000);
+                }
+            }
+            else if (line == "#EXT-X-ENDLIST")
+            {
+                ended = true;
+            }
+            else if (IsValidSegmentName(line))
+            {
+                segments++;
+                var file = new FileInfo(Path.Combine(directory, line));
+                bytes += file.Exists ? file.Length : 0;
+            }
+        }
+
+        return (segments, durationMs, bytes, ended);
+    }
+}
