@@ -122,7 +122,10 @@ internal sealed class RecordingWriter
             }
         });
 
-    /// <summary>Writes a file with <paramref name="write"/> under a temporary name, flushes it to disk and renames it over <paramref name="path"/>.</summary>
+    /// <summary>
+    /// Writes a file with <paramref name="write"/> under a temporary name, flushes it to disk, renames it over
+    /// <paramref name="path"/> and flushes the folder, so the rename itself survives a power loss.
+    /// </summary>
     internal static void WriteDurably<TState>(string path, TState state, Action<FileStream, TState> write)
     {
         var temp = path + TempSuffix;
@@ -133,6 +136,7 @@ internal sealed class RecordingWriter
         }
 
         File.Move(temp, path, overwrite: true);
+        DirectorySync.Flush(Path.GetDirectoryName(path)!);
     }
 
     internal static bool IsTemporary(string path) => path.EndsWith(TempSuffix, StringComparison.Ordinal);
