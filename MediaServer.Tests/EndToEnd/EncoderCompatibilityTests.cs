@@ -39,7 +39,7 @@ public class EncoderCompatibilityTests
         ], TimeSpan.FromSeconds(60));
         Assert.That(publish.ExitCode, Is.Zero, publish + "\n" + _server.Log);
 
-        var playlist = await WaitForEndAsync(key);
+        var playlist = await _server.WaitForPlaylistEndAsync(key);
         Assert.That(playlist.Split("#EXTINF").Length - 1, Is.GreaterThanOrEqualTo(2), playlist);
 
         var decode = await Ffmpeg.DecodeAsync(_server.HlsUrl(key), TimeSpan.FromSeconds(60));
@@ -59,7 +59,7 @@ public class EncoderCompatibilityTests
         using var publisher = Ffmpeg.StartPublishing(_server.RtmpUrl("live", key), seconds: 30, out _);
         try
         {
-            await WaitForSegmentAsync(key);
+            await _server.WaitForMediaPlaylistAsync(key, static p => p.Contains("#EXTINF", StringComparison.Ordinal));
 
             // 150 FLV tags through GStreamer's FLV demuxer and H.264/AAC parsers; EOS after them is a clean exit.
             var play = await ProcessRunner.RunAsync("gst-launch-1.0",
@@ -77,40 +77,4 @@ public class EncoderCompatibilityTests
         }
     }
 
-    private async Task WaitForSegmentAsync(string key)
-    {
-        var stopwatch = Stopwatch.StartNew();
-        while (stopwatch.Elapsed < TimeSpan.FromSeconds(20))
-        {
-            using var response = await _server.Http.GetAsync(new Uri(_server.MediaPlaylistUrl(key)));
-            if (response.IsSuccessStatusCode)
-            {
-                return;
-            }
-
-            await Task.Delay(200);
-        }
-
-        Assert.Fail("no segment: " + _server.Log);
-    }
-
-    private async Task<string> WaitForEndAsync(string key)
-    {
-        var stopwatch = Stopwatch.StartNew();
-        var last = "";
-        while (stopwatch.Elapsed < TimeSpan.FromSeconds(20))
-        {
-            using var response = await _server.Http.GetAsync(new Uri(_server.MediaPlaylistUrl(key)));
-            last = response.IsSuccessStatusCode ? await response.Content.ReadAsStringAsync() : "";
-            if (last.Contains("#EXT-X-ENDLIST", StringComparison.Ordinal))
-            {
-                return last;
-            }
-
-            await Task.Delay(200);
-        }
-
-        Assert.Fail($"the playlist did not end: {last}\n{_server.Log}");
-        return last;
-    }
 }

@@ -13,30 +13,8 @@ namespace MediaServer.Tests.EndToEnd;
 [NonParallelizable]
 public partial class ReconnectTests
 {
-    private static async Task<string> PlaylistAsync(ServerProcess server, string key)
-    {
-        using var response = await server.Http.GetAsync(new Uri(server.MediaPlaylistUrl(key)));
-        return response.IsSuccessStatusCode ? await response.Content.ReadAsStringAsync() : "";
-    }
-
-    private static async Task<string> WaitForAsync(ServerProcess server, string key, Func<string, bool> condition, TimeSpan? timeout = null)
-    {
-        var stopwatch = Stopwatch.StartNew();
-        var last = "";
-        while (stopwatch.Elapsed < (timeout ?? TimeSpan.FromSeconds(40)))
-        {
-            last = await PlaylistAsync(server, key);
-            if (condition(last))
-            {
-                return last;
-            }
-
-            await Task.Delay(200);
-        }
-
-        Assert.Fail($"playlist condition not met; last playlist:\n{last}\nserver log:\n{server.Log}");
-        return last;
-    }
+    /// <summary>Reconnect waits span the window and a few segments: more patience than the default.</summary>
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(40);
 
     private static int Count(string text, string what) => Regex.Count(text, Regex.Escape(what));
 
@@ -55,19 +33,19 @@ public partial class ReconnectTests
 
         using (var first = Ffmpeg.StartPublishing(server.RtmpUrl("live", key), seconds: 60, out _))
         {
-            await WaitForAsync(server, key, p => Count(p, "#EXTINF") >= 2);
+            await server.WaitForMediaPlaylistAsync(key, p => Count(p, "#EXTINF") >= 2, Patience);
             first.Kill(); // SIGKILL: the connection drops without an unpublish
             await first.WaitForExitAsync();
         }
 
         await Task.Delay(1000);
-        var during = await PlaylistAsync(server, key);
+        var during = await server.MediaPlaylistAsync(key);
         Assert.That(during, Does.Not.Contain("#EXT-X-ENDLIST"), "the playlist stays live during the reconnect window");
         var sequenceBefore = Tag(during, "EXT-X-MEDIA-SEQUENCE");
 
         using (var second = Ffmpeg.StartPublishing(server.RtmpUrl("live", key), seconds: 60, out _))
         {
-            var joined = await WaitForAsync(server, key, p => p.Contains("#EXT-X-DISCONTINUITY\n", StringComparison.Ordinal) && p.Split("#EXT-X-DISCONTINUITY\n")[1].Contains("#EXTINF", StringComparison.Ordinal));
+            var joined = await server.WaitForMediaPlaylistAsync(key, p => p.Contains("#EXT-X-DISCONTINUITY\n", StringComparison.Ordinal) && p.Split("#EXT-X-DISCONTINUITY\n")[1].Contains("#EXTINF", StringComparison.Ordinal), Patience);
             Assert.That(Tag(joined, "EXT-X-MEDIA-SEQUENCE"), Is.GreaterThanOrEqualTo(sequenceBefore));
 
             // Decode across the join while both sides are in the window.
@@ -75,14 +53,14 @@ public partial class ReconnectTests
             Assert.That(decode.ExitCode, Is.Zero, decode.ToString());
 
             // Once the discontinuity's segment leaves the window, EXT-X-DISCONTINUITY-SEQUENCE counts it.
-            var later = await WaitForAsync(server, key, p => !p.Contains("#EXT-X-DISCONTINUITY\n", StringComparison.Ordinal) && Tag(p, "EXT-X-MEDIA-SEQUENCE") > sequenceBefore + 3);
+            var later = await server.WaitForMediaPlaylistAsync(key, p => !p.Contains("#EXT-X-DISCONTINUITY\n", StringComparison.Ordinal) && Tag(p, "EXT-X-MEDIA-SEQUENCE") > sequenceBefore + 3, Patience);
             Assert.That(Tag(later, "EXT-X-DISCONTINUITY-SEQUENCE"), Is.EqualTo(1), later);
 
             second.Kill();
             await second.WaitForExitAsync();
         }
 
-        var ended = await WaitForAsync(server, key, p => p.Contains("#EXT-X-ENDLIST", StringComparison.Ordinal), TimeSpan.FromSeconds(20));
+        var ended = await server.WaitForMediaPlaylistAsync(key, p => p.Contains("#EXT-X-ENDLIST", StringComparison.Ordinal), TimeSpan.FromSeconds(20));
         Assert.That(ended, Does.EndWith("#EXT-X-ENDLIST\n"));
     }
 
@@ -94,14 +72,14 @@ public partial class ReconnectTests
         using var first = Ffmpeg.StartPublishing(server.RtmpUrl("live", key), seconds: 60, out _);
         try
         {
-            await WaitForAsync(server, key, p => Count(p, "#EXTINF") >= 1);
+            await server.WaitForMediaPlaylistAsync(key, p => Count(p, "#EXTINF") >= 1, Patience);
             using var second = Ffmpeg.StartPublishing(server.RtmpUrl("live", key), seconds: 60, out _);
             try
             {
                 using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(20));
                 await first.WaitForExitAsync(cts.Token); // the old connection is closed by the server
                 Assert.That(second.HasExited, Is.False, "the new publisher goes on");
-                await WaitForAsync(server, key, p => p.Contains("#EXT-X-DISCONTINUITY", StringComparison.Ordinal));
+                await server.WaitForMediaPlaylistAsync(key, p => p.Contains("#EXT-X-DISCONTINUITY", StringComparison.Ordinal), Patience);
             }
             finally
             {

@@ -28,7 +28,7 @@ public partial class RtmpToHlsTests
         var publish = await Ffmpeg.PublishAsync(_server.RtmpUrl("live", key), seconds: 9, realtime: false);
         Assert.That(publish.ExitCode, Is.Zero, publish.ToString());
 
-        var playlist = await WaitForPlaylistAsync(key, p => p.Contains("#EXT-X-ENDLIST", StringComparison.Ordinal));
+        var playlist = await _server.WaitForPlaylistEndAsync(key);
         var segments = SegmentUris().Matches(playlist).Select(m => m.Groups[1].Value).ToList();
         Assert.That(segments, Has.Count.GreaterThanOrEqualTo(3), playlist);
         Assert.That(playlist, Does.StartWith("#EXTM3U\n"));
@@ -60,7 +60,7 @@ public partial class RtmpToHlsTests
         const string key = "e2e-headers";
         var publish = await Ffmpeg.PublishAsync(_server.RtmpUrl("live", key), seconds: 5, realtime: false);
         Assert.That(publish.ExitCode, Is.Zero, publish.ToString());
-        var playlist = await WaitForPlaylistAsync(key, p => p.Contains("#EXT-X-ENDLIST", StringComparison.Ordinal));
+        var playlist = await _server.WaitForPlaylistEndAsync(key);
 
         using var request = new HttpRequestMessage(HttpMethod.Get, _server.HlsUrl(key));
         request.Headers.Add("Origin", "http://player.example");
@@ -88,7 +88,7 @@ public partial class RtmpToHlsTests
         using var publisher = Ffmpeg.StartPublishing(_server.RtmpUrl("live", key), seconds: 30, out var publisherErrors);
         try
         {
-            await WaitForPlaylistAsync(key, p => p.Contains("#EXTINF", StringComparison.Ordinal));
+            await _server.WaitForMediaPlaylistAsync(key, p => p.Contains("#EXTINF", StringComparison.Ordinal));
             var play = await ProcessRunner.RunAsync("ffmpeg",
                 ["-hide_banner", "-nostdin", "-loglevel", "error", "-i", _server.RtmpUrl("live", key), "-t", "3", .. Ffmpeg.NullOutput],
                 TimeSpan.FromSeconds(30));
@@ -118,29 +118,6 @@ public partial class RtmpToHlsTests
         Assert.That(play.ExitCode, Is.Not.Zero);
         Assert.That(play.TimedOut, Is.False);
         Assert.That(stopwatch.Elapsed, Is.LessThan(TimeSpan.FromSeconds(15)));
-    }
-
-    private async Task<string> WaitForPlaylistAsync(string key, Func<string, bool> ready)
-    {
-        var stopwatch = Stopwatch.StartNew();
-        var last = "";
-        while (stopwatch.Elapsed < TimeSpan.FromSeconds(30))
-        {
-            using var response = await _server.Http.GetAsync(new Uri(_server.MediaPlaylistUrl(key)));
-            if (response.IsSuccessStatusCode)
-            {
-                last = await response.Content.ReadAsStringAsync();
-                if (ready(last))
-                {
-                    return last;
-                }
-            }
-
-            await Task.Delay(100);
-        }
-
-        Assert.Fail($"Playlist for {key} not ready. Last:\n{last}\nServer log:\n{_server.Log}");
-        return last;
     }
 
     [GeneratedRegex(@"^([^#\s][^\s]*\.ts[^\s]*)$", RegexOptions.Multiline)]

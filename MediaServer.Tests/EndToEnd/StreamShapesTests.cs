@@ -38,7 +38,7 @@ public partial class StreamShapesTests
             ["-hide_banner", "-nostdin", "-loglevel", "error", .. input, "-f", "flv", _server.RtmpUrl("live", shape)], TimeSpan.FromSeconds(60));
         Assert.That(publish.ExitCode, Is.Zero, publish.ToString());
 
-        var playlist = await WaitForEndAsync(shape);
+        var playlist = await _server.WaitForPlaylistEndAsync(shape);
         var durations = Extinf().Matches(playlist).Select(m => double.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture)).ToList();
         Assert.That(durations, Has.Count.GreaterThanOrEqualTo(3), playlist);
         Assert.That(durations.Sum(), Is.EqualTo(7).Within(0.25), playlist);
@@ -63,26 +63,6 @@ public partial class StreamShapesTests
 
     private static readonly string[] H264 =
         ["-c:v", "libx264", "-profile:v", "high", "-preset", "veryfast", "-g", "30", "-pix_fmt", "yuv420p"];
-
-    private async Task<string> WaitForEndAsync(string key)
-    {
-        var stopwatch = Stopwatch.StartNew();
-        var last = "";
-        while (stopwatch.Elapsed < TimeSpan.FromSeconds(20))
-        {
-            using var response = await _server.Http.GetAsync(new Uri(_server.MediaPlaylistUrl(key)));
-            last = response.IsSuccessStatusCode ? await response.Content.ReadAsStringAsync() : "";
-            if (last.Contains("#EXT-X-ENDLIST", StringComparison.Ordinal))
-            {
-                return last;
-            }
-
-            await Task.Delay(200);
-        }
-
-        Assert.Fail($"the playlist did not end: {last}\n{_server.Log}");
-        return last;
-    }
 
     [GeneratedRegex(@"#EXTINF:([0-9.]+),")]
     private static partial Regex Extinf();

@@ -116,6 +116,37 @@ internal sealed class ServerProcess : IAsyncDisposable
         throw new TimeoutException($"The server did not answer /healthz within {timeout}:\n{Log}");
     }
 
+    /// <summary>The stream's media playlist, or "" while there is none.</summary>
+    public async Task<string> MediaPlaylistAsync(string streamId)
+    {
+        using var response = await Http.GetAsync(new Uri(MediaPlaylistUrl(streamId)));
+        return response.IsSuccessStatusCode ? await response.Content.ReadAsStringAsync() : "";
+    }
+
+    /// <summary>Polls the stream's media playlist until <paramref name="ready"/> holds; fails the test with the last playlist and the server log otherwise.</summary>
+    public async Task<string> WaitForMediaPlaylistAsync(string streamId, Func<string, bool> ready, TimeSpan? timeout = null)
+    {
+        var stopwatch = Stopwatch.StartNew();
+        var last = "";
+        while (stopwatch.Elapsed < (timeout ?? TimeSpan.FromSeconds(30)))
+        {
+            last = await MediaPlaylistAsync(streamId);
+            if (last.Length > 0 && ready(last))
+            {
+                return last;
+            }
+
+            await Task.Delay(100);
+        }
+
+        Assert.Fail($"The playlist of {streamId} did not get ready. Last:\n{last}\nServer log:\n{Log}");
+        return last;
+    }
+
+    /// <summary>Waits until the stream's media playlist ends (EXT-X-ENDLIST) and returns it.</summary>
+    public Task<string> WaitForPlaylistEndAsync(string streamId, TimeSpan? timeout = null) =>
+        WaitForMediaPlaylistAsync(streamId, static p => p.Contains("#EXT-X-ENDLIST", StringComparison.Ordinal), timeout);
+
     /// <summary>Waits until the server's log contains <paramref name="text"/>.</summary>
     public async Task<bool> WaitForLogAsync(string text, TimeSpan timeout)
     {
