@@ -214,6 +214,31 @@ internal sealed class SyntheticRtmpPublisher : IAsyncDisposable
     }
 
     /// <summary>
+    /// Writes the tags, then FCUnpublish and deleteStream, as ONE write on the socket, and closes the sending side
+    /// right after it: the server receives a large burst of media, the teardown and the FIN together, as from an
+    /// encoder stopping while the network is behind. Every message goes with a self-contained fmt 0 header, so
+    /// this must be the last thing sent on the connection.
+    /// </summary>
+    public async Task SendUnpublishAndCloseInOneWriteAsync(IEnumerable<FlvClipTag> tags, CancellationToken cancellationToken)
+    {
+        var bytes = new ArrayBufferWriter<byte>();
+        var chunks = new ChunkStreamWriter { ChunkSize = _connection.ChunkSize, MaxMessageHeaderFormat = 0 };
+        foreach (var tag in tags)
+        {
+            var (type, chunkStream) = tag.Type == FlvTagType.Audio
+                ? (RtmpMessageType.Audio, RtmpClientConnection.AudioChunkStream)
+                : (RtmpMessageType.Video, RtmpClientConnection.VideoChunkStream);
+            chunks.Write(bytes, chunkStream, type, unchecked((uint)tag.Timestamp), _streamId, tag.Body);
+            MessagesSent++;
+        }
+
+        chunks.Write(bytes, 3, RtmpMessageType.CommandAmf0, 0, 0, RtmpCommand.Encode("FCUnpublish", _connection.NextTransactionId(), null, _key));
+        chunks.Write(bytes, 3, RtmpMessageType.CommandAmf0, 0, 0, RtmpCommand.Encode("deleteStream", _connection.NextTransactionId(), null, (double)_streamId));
+        await _connection.WriteRawAsync(bytes.WrittenMemory, cancellationToken);
+        await CloseAsync();
+    }
+
+    /// <summary>
     /// Closes the connection at once: FIN right after everything written so far (shutdown of the sending side),
     /// then waits (at most 10 s) for the server to close its side before releasing the socket.
     /// </summary>
