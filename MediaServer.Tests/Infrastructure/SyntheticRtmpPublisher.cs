@@ -89,8 +89,12 @@ public static class FlvClip
     {
         var result = clip.Where(t => t.IsSequenceHeader).Select(t => t with { Timestamp = startMs }).ToList();
 
-        // The clip's audio runs a little past its video (AAC frames do not end on the last picture): leave out the
-        // audio frames that would overlap the next loop.
+        // ffmpeg's AAC starts a little after the video (encoder delay: 44 ms here) and runs past it: move the audio to
+        // start with the first video frame and leave out the audio frames that would overlap the next loop, so each
+        // loop joins the next with no gap or overlap larger than one frame on either track.
+        var firstVideo = clip.Where(t => t.Type == FlvTagType.Video && !t.IsSequenceHeader).Min(t => t.Timestamp);
+        var firstAudio = clip.Where(t => t.Type == FlvTagType.Audio && !t.IsSequenceHeader).Select(t => t.Timestamp).DefaultIfEmpty(firstVideo).Min();
+        clip = [.. clip.Select(t => t.Type == FlvTagType.Audio && !t.IsSequenceHeader ? t with { Timestamp = t.Timestamp - firstAudio + firstVideo } : t)];
         var audio = clip.Where(t => t.Type == FlvTagType.Audio && !t.IsSequenceHeader).Select(t => t.Timestamp).ToList();
         var audioFrameMs = audio.Count > 1 ? audio.Zip(audio.Skip(1), (a, b) => b - a).Order().ElementAt((audio.Count - 1) / 2) : 0;
         var frames = new List<(long SendKey, int Order, FlvClipTag Tag)>();
@@ -98,7 +102,9 @@ public static class FlvClip
         {
             foreach (var tag in clip)
             {
-                if (tag.IsSequenceHeader || (tag.Type == FlvTagType.Audio && tag.Timestamp + audioFrameMs > periodMs + 1))
+                // ffmpeg ends the file with an AVC end-of-sequence tag: it does not belong in the middle of a stream.
+                var endOfSequence = tag.Type == FlvTagType.Video && !tag.IsSequenceHeader && !tag.IsAvcFrame;
+                if (tag.IsSequenceHeader || endOfSequence || (tag.Type == FlvTagType.Audio && tag.Timestamp + audioFrameMs > periodMs + 1))
                 {
                     continue;
                 }
@@ -119,10 +125,10 @@ public static class FlvClip
         return result;
     }
 
-    /// <summary>Length of one loop of a clip: last video timestamp plus one frame (the step before it).</summary>
+    /// <summary>Length of one loop of a clip: last video frame's timestamp plus one frame (the step before it).</summary>
     public static int PeriodMs(IReadOnlyList<FlvClipTag> clip)
     {
-        var video = clip.Where(t => t.Type == FlvTagType.Video && !t.IsSequenceHeader).Select(t => t.Timestamp).ToList();
+        var video = clip.Where(t => t.IsAvcFrame).Select(t => t.Timestamp).ToList();
         return (int)(video[^1] + (video[^1] - video[^2]));
     }
 }
