@@ -9,6 +9,7 @@ internal sealed class RtmpConnectionHandler(
     StreamHub hub,
     IStreamResolver resolver,
     RtmpServerOptions options,
+    IHostApplicationLifetime lifetime,
     ILoggerFactory loggerFactory) : ConnectionHandler
 {
     private readonly ILogger _logger = loggerFactory.CreateLogger("MediaServer.Rtmp");
@@ -17,6 +18,11 @@ internal sealed class RtmpConnectionHandler(
     {
         var remote = connection.RemoteEndPoint?.ToString();
         var session = new RtmpServerSession(connection.Transport, hub, resolver, options, _logger, remote);
-        await session.RunAsync(connection.ConnectionClosed);
+
+        // Not connection.ConnectionClosed: it fires as soon as the peer's FIN is read, possibly before the session
+        // has read the messages that came before it (an encoder sends FCUnpublish/deleteStream and closes at once),
+        // and a cancelled read drops them: the clean unpublish would look like a lost connection. The peer leaving
+        // completes the transport's input instead, after everything it sent.
+        await session.RunAsync(lifetime.ApplicationStopping);
     }
 }

@@ -14,6 +14,7 @@ public sealed class ChunkStreamWriter
 
     private readonly Dictionary<int, OutState> _streams = [];
     private int _chunkSize = ChunkStreamReader.DefaultChunkSize;
+    private byte _maxMessageHeaderFormat = 3;
 
     /// <summary>Outgoing chunk size; change it right after writing the Set Chunk Size message that announces it.</summary>
     public int ChunkSize
@@ -24,6 +25,22 @@ public sealed class ChunkStreamWriter
             ArgumentOutOfRangeException.ThrowIfLessThan(value, 1);
             ArgumentOutOfRangeException.ThrowIfGreaterThan(value, ChunkStreamReader.MaxIncomingChunkSize);
             _chunkSize = value;
+        }
+    }
+
+    /// <summary>
+    /// The most compressed header a message's first chunk may use: 3 (default) compresses as far as the previous
+    /// message allows; 1 writes fresh fmt 0/1 headers (timestamp delta, length and type on every message); 0 an
+    /// absolute fmt 0 header on every message. Continuation chunks are always fmt 3. Encoders differ here, so
+    /// tests use it to exercise the reader (e.g. an extended timestamp on every message and its continuations).
+    /// </summary>
+    public byte MaxMessageHeaderFormat
+    {
+        get => _maxMessageHeaderFormat;
+        set
+        {
+            ArgumentOutOfRangeException.ThrowIfGreaterThan(value, (byte)3);
+            _maxMessageHeaderFormat = value;
         }
     }
 
@@ -58,6 +75,12 @@ public sealed class ChunkStreamWriter
             else
             {
                 format = 2;
+            }
+
+            if (format > _maxMessageHeaderFormat)
+            {
+                format = _maxMessageHeaderFormat;
+                field = format == 0 ? timestamp : delta;
             }
         }
 

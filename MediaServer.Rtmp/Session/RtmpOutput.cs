@@ -30,6 +30,13 @@ internal sealed class RtmpOutput : IDisposable
 
     public int ChunkSize => _chunks.ChunkSize;
 
+    /// <summary>See <see cref="ChunkStreamWriter.MaxMessageHeaderFormat"/>; set before writing messages.</summary>
+    public byte MaxMessageHeaderFormat
+    {
+        get => _chunks.MaxMessageHeaderFormat;
+        set => _chunks.MaxMessageHeaderFormat = value;
+    }
+
     /// <remarks>
     /// Media goes through here once per frame: when the lock is free and the flush completes at once (the
     /// usual case), nothing is allocated — no async state machine, no Task from <see cref="SemaphoreSlim.WaitAsync()"/>.

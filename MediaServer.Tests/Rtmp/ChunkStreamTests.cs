@@ -102,6 +102,58 @@ public class ChunkStreamTests
     }
 
     [Test]
+    public void Write_MaxMessageHeaderFormat0_AbsoluteExtendedHeaderOnEveryMessageAndItsContinuations()
+    {
+        // Two 200-byte video messages 33 ms apart beyond 24 bits, chunk size 128, every message fmt 0:
+        // 06 | FFFFFF | 0000C8 | 09 | 01000000 | ext 01000000 | 128 bytes | C6 | ext 01000000 | 72 bytes
+        // 06 | FFFFFF | 0000C8 | 09 | 01000000 | ext 01000021 | 128 bytes | C6 | ext 01000021 | 72 bytes
+        // (the default writer would send the second as a fmt 2 delta without any extended field).
+        var payload = Enumerable.Range(0, 200).Select(i => (byte)(i * 3)).ToArray();
+        byte[] Message(string ext) => [.. Convert.FromHexString("06FFFFFF0000C80901000000" + ext), .. payload[..128], .. Convert.FromHexString("C6" + ext), .. payload[128..]];
+        byte[] expected = [.. Message("01000000"), .. Message("01000021")];
+
+        var writer = new ArrayBufferWriter<byte>();
+        var chunks = new ChunkStreamWriter { MaxMessageHeaderFormat = 0 };
+        chunks.Write(writer, 6, RtmpMessageType.Video, 0x01000000, 1, payload);
+        chunks.Write(writer, 6, RtmpMessageType.Video, 0x01000021, 1, payload);
+
+        using var reader = new ChunkStreamReader();
+        var messages = ReadAll(reader, writer.WrittenSpan.ToArray());
+        Assert.Multiple(() =>
+        {
+            Assert.That(Convert.ToHexString(writer.WrittenSpan), Is.EqualTo(Convert.ToHexString(expected)));
+            Assert.That(messages.Select(m => m.Timestamp), Is.EqualTo(new uint[] { 0x01000000, 0x01000021 }));
+        });
+    }
+
+    [Test]
+    public void Write_MaxMessageHeaderFormat1_FreshDeltaHeaderWhereFmt3WouldDo()
+    {
+        // Three 10-byte audio messages at 100, 123, 146 on csid 4 (equal deltas: the default writes fmt 2 then fmt 3):
+        // 04 | 000064 | 00000A | 08 | 01000000 | 10 bytes
+        // 44 (fmt 1) | 000017 | 00000A | 08 | 10 bytes   (twice)
+        var payload = Enumerable.Repeat((byte)0xAF, 10).ToArray();
+        var fmt1 = Convert.FromHexString("44" + "000017" + "00000A" + "08");
+        byte[] expected = [.. Convert.FromHexString("04" + "000064" + "00000A" + "08" + "01000000"), .. payload, .. fmt1, .. payload, .. fmt1, .. payload];
+
+        var writer = new ArrayBufferWriter<byte>();
+        var chunks = new ChunkStreamWriter { MaxMessageHeaderFormat = 1 };
+        foreach (var ts in new uint[] { 100, 123, 146 })
+        {
+            chunks.Write(writer, 4, RtmpMessageType.Audio, ts, 1, payload);
+        }
+
+        using var reader = new ChunkStreamReader();
+        var messages = ReadAll(reader, writer.WrittenSpan.ToArray());
+        Assert.Multiple(() =>
+        {
+            Assert.That(Convert.ToHexString(writer.WrittenSpan), Is.EqualTo(Convert.ToHexString(expected)));
+            Assert.That(messages.Select(m => m.Timestamp), Is.EqualTo(new uint[] { 100, 123, 146 }));
+            Assert.That(() => chunks.MaxMessageHeaderFormat = 4, Throws.TypeOf<ArgumentOutOfRangeException>());
+        });
+    }
+
+    [Test]
     public void Read_InterleavedChunkStreams_Reassembles()
     {
         // Two 200-byte messages on csid 4 and 6, chunks interleaved (4, 6, 4, 6) at chunk size 128.
