@@ -263,6 +263,16 @@ public class StreamHubTests
     }
 
     [Test]
+    public void UpdateDiagnostic_TrueOnlyTheFirstTime_StatusShowsTheLatestMessage()
+    {
+        var hub = new StreamHub();
+        using var publisher = hub.Publish("a");
+        Assert.That(publisher.Stream.UpdateDiagnostic("timestamps", "jumped 1 time(s)"), Is.True);
+        Assert.That(publisher.Stream.UpdateDiagnostic("timestamps", "jumped 2 time(s)"), Is.False);
+        Assert.That(publisher.Stream.Diagnostics["timestamps"], Is.EqualTo("jumped 2 time(s)"));
+    }
+
+    [Test]
     public void RevokeReason_SaysWhy()
     {
         var hub = new StreamHub();
