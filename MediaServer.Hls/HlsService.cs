@@ -123,7 +123,7 @@ public sealed class HlsService : IHostedService, IDisposable
             _muxers.Create(),
             new SegmentationPolicy(_options),
             _time,
-            live.ReportDiagnostic,
+            live.UpdateDiagnostic,
             _loggerFactory.CreateLogger<HlsSegmenter>());
         _consumers[subscription] = Task.Run(() => ConsumeAsync(subscription, segmenter, stream));
     }

@@ -85,6 +85,20 @@ public sealed class LiveStream
     }
 
     /// <summary>
+    /// Records a diagnostic or replaces its message (e.g. a count that went up). Returns true the first time a key
+    /// is reported, so the caller logs it once.
+    /// </summary>
+    public bool UpdateDiagnostic(string key, string message)
+    {
+        lock (_lock)
+        {
+            var first = !_diagnostics.ContainsKey(key);
+            _diagnostics[key] = message;
+            return first;
+        }
+    }
+
+    /// <summary>
     /// Subscribes to the stream. With <paramref name="replayGop"/>, the subscriber first receives the
     /// metadata, the decoder configurations and the cached frames since the last keyframe.
     /// </summary>

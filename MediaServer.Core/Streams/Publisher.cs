@@ -2,6 +2,22 @@ using MediaServer.Core.Media;
 
 namespace MediaServer.Core.Streams;
 
+/// <summary>Why the hub revoked a publisher (what its connection tells the encoder before closing).</summary>
+public enum PublisherRevokeReason : byte
+{
+    /// <summary>Not revoked.</summary>
+    None = 0,
+
+    /// <summary>Another publisher arrived with the same key and took the stream over.</summary>
+    TakenOver = 1,
+
+    /// <summary>The livestream was disabled or deleted.</summary>
+    Disconnected = 2,
+
+    /// <summary>The server is shutting down.</summary>
+    ServerShutdown = 3,
+}
+
 /// <summary>
 /// The one publishing side of a <see cref="LiveStream"/>. Dispose it when the publisher goes away.
 /// </summary>
@@ -22,6 +38,9 @@ public sealed class Publisher : IDisposable
 
     /// <summary>Fires when another publisher took the stream over or the stream was shut down: close the connection.</summary>
     public CancellationToken Revoked => _revoked.Token;
+
+    /// <summary>Why <see cref="Revoked"/> fired (set before it fires).</summary>
+    public PublisherRevokeReason RevokeReason { get; private set; }
 
     /// <summary>
     /// Hands a frame to every subscriber. The caller keeps its own reference on the payload (and releases it
@@ -66,5 +85,13 @@ public sealed class Publisher : IDisposable
         _hub.OnPublisherClosed(this, clean);
     }
 
-    internal void Revoke() => _revoked.Cancel();
+    internal void Revoke(PublisherRevokeReason reason)
+    {
+        if (RevokeReason == PublisherRevokeReason.None)
+        {
+            RevokeReason = reason;
+        }
+
+        _revoked.Cancel();
+    }
 }

@@ -70,7 +70,7 @@ public sealed class StreamHub
         if (previous is not null)
         {
             _logger.LogInformation("Stream {StreamId}: a new publisher took over; closing the previous one", streamId);
-            previous.Revoke();
+            previous.Revoke(PublisherRevokeReason.TakenOver);
         }
 
         if (started)
@@ -95,7 +95,7 @@ public sealed class StreamHub
         }
 
         _logger.LogInformation("Stream {StreamId}: disconnecting the publisher", streamId);
-        publisher.Revoke();
+        publisher.Revoke(PublisherRevokeReason.Disconnected);
         return true;
     }
 
@@ -104,7 +104,7 @@ public sealed class StreamHub
     {
         foreach (var stream in _streams.Values)
         {
-            stream.CurrentPublisher?.Revoke();
+            stream.CurrentPublisher?.Revoke(PublisherRevokeReason.ServerShutdown);
             EndStream(stream);
         }
     }
@@ -120,7 +120,8 @@ public sealed class StreamHub
                 return; // taken over: the stream goes on with the new publisher
             }
 
-            if (!clean && window > TimeSpan.Zero)
+            // A stream already ended (server shutdown, livestream deleted) has nothing to wait for.
+            if (!clean && window > TimeSpan.Zero && !stream.IsEnded)
             {
                 _logger.LogInformation("Stream {StreamId}: publisher lost; waiting {Seconds} s for it to reconnect", stream.Id, window.TotalSeconds);
                 stream.WaitForReconnect(_time.CreateTimer(_ => EndIfStillWaiting(stream), null, window, Timeout.InfiniteTimeSpan));

@@ -91,6 +91,8 @@ public sealed class HlsSegmenter
     private long _videoFrameMs = DefaultVideoFrameMs;
     private long _audioFrameMs = DefaultAudioFrameMs;
     private bool _overlongReported;
+    private long _backwardJumps;
+    private long _forwardJumps;
     private bool _sizeCutReported;
     private MediaCodec _skippedVideo;
     private MediaCodec _skippedAudio;
@@ -99,7 +101,8 @@ public sealed class HlsSegmenter
     /// <param name="muxer">The container muxer (one per stream).</param>
     /// <param name="policy">Cut decisions and target duration (one per stream).</param>
     /// <param name="timeProvider">Wall clock for EXT-X-PROGRAM-DATE-TIME.</param>
-    /// <param name="reportDiagnostic">Records a diagnostic (key, message) on the live stream; returns true the first time (e.g. <c>LiveStream.ReportDiagnostic</c>).</param>
+    /// <param name="reportDiagnostic">Records a diagnostic (key, message) on the live stream, replacing the message of an earlier
+    /// report (counts go up); returns true the first time, which is when it is logged (e.g. <c>LiveStream.UpdateDiagnostic</c>).</param>
     /// <param name="logger">Logs each diagnostic once.</param>
     /// <param name="partDuration">Raise <see cref="PartCompleted"/> every this much media; null: no parts.</param>
     public HlsSegmenter(
@@ -178,6 +181,7 @@ public sealed class HlsSegmenter
         ref var lastDts = ref frame.IsVideo ? ref _lastVideoDts : ref _lastAudioDts;
         if (lastDts != long.MinValue && (frame.Timestamp < lastDts - MaxBackwardJumpMs || frame.Timestamp > lastDts + MaxForwardJumpMs))
         {
+            ReportJump(frame, lastDts);
             BreakTimeline();
         }
 
@@ -441,6 +445,23 @@ public sealed class HlsSegmenter
         Report(
             $"hls-unsupported-{track}-codec",
             $"HLS (MPEG-TS) cannot carry the {track} codec {frame.Codec}; the HLS output skips that track.");
+    }
+
+    // Counted and kept current in the stream's status; logged once (the diagnostic's first report).
+    private void ReportJump(in MediaFrame frame, long lastDts)
+    {
+        if (frame.Timestamp < lastDts)
+        {
+            _backwardJumps++;
+        }
+        else
+        {
+            _forwardJumps++;
+        }
+
+        Report(
+            "timestamps",
+            $"The encoder's timestamps jumped {_backwardJumps + _forwardJumps} time(s) ({_backwardJumps} backwards, {_forwardJumps} forwards; the last on the {(frame.IsVideo ? "video" : "audio")} track from {lastDts} ms to {frame.Timestamp} ms). Each jump starts a new segment after EXT-X-DISCONTINUITY, where players may stall or skip. Check the encoder's clock and timestamp settings.");
     }
 
     private void ReportSizeCut()

@@ -123,6 +123,7 @@ public sealed partial class RtmpServerSession
         _timeline = default; // A new publish starts new timelines.
         var publisher = _hub.Publish(_streamId);
         _publisher = publisher;
+        _publishMessageStreamId = messageStreamId;
         _revokedRegistration = publisher.Revoked.Register(OnRevoked);
         _sessionCts!.CancelAfter(_options.PublisherIdleTimeout);
 
@@ -134,8 +135,9 @@ public sealed partial class RtmpServerSession
 
     private void OnRevoked()
     {
+        _revokeReason = _publisher?.RevokeReason ?? PublisherRevokeReason.TakenOver;
         _revoked = true;
-        _closeReason = "taken over";
+        _closeReason = DescribeRevoke(_revokeReason);
         try
         {
             _sessionCts?.Cancel();
@@ -143,6 +145,38 @@ public sealed partial class RtmpServerSession
         catch (ObjectDisposedException)
         {
             // The session is already over.
+        }
+    }
+
+    private static string DescribeRevoke(PublisherRevokeReason reason) => reason switch
+    {
+        PublisherRevokeReason.ServerShutdown => "server shutting down",
+        PublisherRevokeReason.Disconnected => "disconnected by the server",
+        _ => "taken over",
+    };
+
+    /// <summary>
+    /// Tells a publisher the server is closing its stream (onStatus NetStream.Unpublish.Success with the reason)
+    /// before the connection closes, so the encoder reports why rather than a network error. Best effort,
+    /// bounded: the peer may not be reading.
+    /// </summary>
+    private async Task TellPublisherClosedAsync(PublisherRevokeReason reason)
+    {
+        var description = reason switch
+        {
+            PublisherRevokeReason.ServerShutdown => "The server is shutting down.",
+            PublisherRevokeReason.Disconnected => "The stream was disconnected by the server (the livestream was disabled or deleted).",
+            _ => "Another publisher took over the stream.",
+        };
+        var info = RtmpCommand.StatusInfo("status", "NetStream.Unpublish.Success", description);
+        using var timeout = new CancellationTokenSource(TellPublisherTimeout);
+        try
+        {
+            await _output.SendCommandAsync(RtmpOutput.StreamChunkStream, _publishMessageStreamId, RtmpCommand.Encode("onStatus", 0, null, info), timeout.Token).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or IOException or InvalidOperationException)
+        {
+            // The peer is gone or not reading: closing is all that is left.
         }
     }
 

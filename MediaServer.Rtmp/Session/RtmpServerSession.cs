@@ -29,6 +29,9 @@ public sealed partial class RtmpServerSession
     // FLV errors are logged aggregated: the first, then at most one summary per interval.
     private const long MalformedLogIntervalMs = 10_000;
 
+    // How long the session tries to deliver its last onStatus to a publisher it closes.
+    private static readonly TimeSpan TellPublisherTimeout = TimeSpan.FromSeconds(1);
+
     private readonly IDuplexPipe _transport;
     private readonly StreamHub _hub;
     private readonly IStreamResolver _resolver;
@@ -60,6 +63,8 @@ public sealed partial class RtmpServerSession
     private Publisher? _publisher;
     private CancellationTokenRegistration _revokedRegistration;
     private bool _revoked;
+    private PublisherRevokeReason _revokeReason;
+    private uint _publishMessageStreamId;
     private RtmpMediaTimeline _timeline;
     private string? _unsupportedVideo;
     private string? _unsupportedAudio;
@@ -105,13 +110,19 @@ public sealed partial class RtmpServerSession
         {
             Fail(ex.Reason, ex.Message);
         }
+        catch (OperationCanceledException) when (_revoked || (cancellationToken.IsCancellationRequested && _publisher is not null))
+        {
+            // Revoked by the hub (takeover, livestream disconnected, shutdown), or the host is stopping: tell the encoder.
+            var reason = _revoked ? _revokeReason : PublisherRevokeReason.ServerShutdown;
+            _revoked = true;
+            _revokeReason = reason;
+            _closeReason = DescribeRevoke(reason);
+            _logger.LogInformation("RTMP {Remote}: stream {StreamId}: {Reason}; closing the publisher's connection", _remoteAddress, _streamId, _closeReason);
+            await TellPublisherClosedAsync(reason).ConfigureAwait(false);
+        }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
-            if (_revoked)
-            {
-                _logger.LogInformation("RTMP {Remote}: stream {StreamId} taken over by another publisher; closing", _remoteAddress, _streamId);
-            }
-            else if (!_closeRequested)
+            if (!_closeRequested)
             {
                 Fail(RtmpProtocolError.IdleTimeout, $"No data from the peer for {_options.PublisherIdleTimeout.TotalSeconds:0.#} s.");
             }
@@ -449,7 +460,8 @@ public sealed partial class RtmpServerSession
 
     private async Task CleanupAsync()
     {
-        StopPublishing(clean: false);
+        // Closed by the server (livestream disconnected, shutdown): the stream ends now, with no reconnect window.
+        StopPublishing(clean: _revoked && _revokeReason is PublisherRevokeReason.Disconnected or PublisherRevokeReason.ServerShutdown);
         await StopPlayingAsync().ConfigureAwait(false);
         foreach (var message in _pending)
         {

@@ -186,11 +186,31 @@ public class HlsSegmenterTests
         {
             Assert.That(window.Select(s => s.Discontinuity), Is.EqualTo(new[] { false, true }));
             Assert.That(window[0].DurationMs, Is.EqualTo(last + 40), "last DTS + last step (40 ms) − 0");
+            Assert.That(h.Diagnostics.Select(d => d.Key), Is.EqualTo(new[] { "timestamps" }));
+            Assert.That(h.Diagnostics[0].Message, Does.Contain($"from {last} ms to {next} ms"));
         }
         else
         {
             Assert.That(window.Select(s => s.Discontinuity), Has.None.True);
+            Assert.That(h.Diagnostics, Is.Empty);
         }
+    }
+
+    [Test]
+    public void Process_TimestampJumps_DiagnosticCountsThemByDirection()
+    {
+        using var h = new SegmenterHarness();
+        h.Feed(Video(0, key: true));
+        h.Feed(Video(40));
+        h.Feed(Video(30_000, key: true)); // forwards
+        h.Feed(Video(30_040));
+        h.Feed(Video(5_000, key: true));  // backwards
+        h.Feed(Video(5_040));
+        h.Feed(Audio(5_000));
+        h.Feed(Audio(60_000));            // forwards, on the audio track
+
+        Assert.That(h.Diagnostics.Select(d => d.Key), Is.All.EqualTo("timestamps"));
+        Assert.That(h.Diagnostics[^1].Message, Does.Contain("jumped 3 time(s) (1 backwards, 2 forwards; the last on the audio track from 5000 ms to 60000 ms)"));
     }
 
     [Test]

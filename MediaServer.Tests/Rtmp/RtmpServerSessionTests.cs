@@ -138,6 +138,27 @@ public class RtmpServerSessionTests
     }
 
     [Test]
+    public async Task ServerShutdown_PublisherIsToldThenDisconnected()
+    {
+        var hub = new StreamHub();
+        await using var harness = SessionHarness.Start(hub: hub);
+        using var timeout = new CancellationTokenSource(SessionHarness.Timeout);
+        await harness.Client.PublishAsync(await harness.ConnectAndCreateStreamAsync(), "live1", timeout.Token);
+
+        hub.Shutdown();
+
+        var status = await harness.Client.WaitForStatusAsync(timeout.Token);
+        await harness.WaitForEndAsync();
+        Assert.Multiple(() =>
+        {
+            Assert.That(status.TryGetString("code", out var code) ? code : null, Is.EqualTo("NetStream.Unpublish.Success"));
+            Assert.That(status.TryGetString("description", out var description) ? description : null, Does.Contain("shutting down"));
+            Assert.That(harness.Session.ProtocolError, Is.Null);
+            Assert.That(harness.Logger.Entries.Select(e => e.Message), Has.Some.Contains("server shutting down"));
+        });
+    }
+
+    [Test]
     public async Task PingRequest_IsAnsweredWithPingResponse()
     {
         await using var harness = SessionHarness.Start();

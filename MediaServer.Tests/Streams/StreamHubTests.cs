@@ -245,7 +245,42 @@ public class StreamHubTests
         hub.Shutdown();
 
         Assert.That(a.Revoked.IsCancellationRequested && b.Revoked.IsCancellationRequested, Is.True);
+        Assert.That(a.RevokeReason, Is.EqualTo(PublisherRevokeReason.ServerShutdown));
         Assert.That(hub.Streams, Is.Empty);
         Assert.That(a.Stream.IsEnded && b.Stream.IsEnded, Is.True);
+    }
+
+    [Test]
+    public void PublisherLostAfterItsStreamEnded_DoesNotWaitForAReconnect()
+    {
+        var hub = new StreamHub(new StreamHubOptions { ReconnectWindow = TimeSpan.FromMinutes(10) });
+        var publisher = hub.Publish("a");
+        hub.Shutdown();
+
+        publisher.Dispose(); // the connection closes after the shutdown revoked it: not a lost encoder
+
+        Assert.That(publisher.Stream.IsWaitingForReconnect, Is.False);
+    }
+
+    [Test]
+    public void UpdateDiagnostic_TrueOnlyTheFirstTime_StatusShowsTheLatestMessage()
+    {
+        var hub = new StreamHub();
+        using var publisher = hub.Publish("a");
+        Assert.That(publisher.Stream.UpdateDiagnostic("timestamps", "jumped 1 time(s)"), Is.True);
+        Assert.That(publisher.Stream.UpdateDiagnostic("timestamps", "jumped 2 time(s)"), Is.False);
+        Assert.That(publisher.Stream.Diagnostics["timestamps"], Is.EqualTo("jumped 2 time(s)"));
+    }
+
+    [Test]
+    public void RevokeReason_SaysWhy()
+    {
+        var hub = new StreamHub();
+        using var first = hub.Publish("a");
+        using var second = hub.Publish("a");
+        Assert.That(first.RevokeReason, Is.EqualTo(PublisherRevokeReason.TakenOver));
+        Assert.That(second.RevokeReason, Is.EqualTo(PublisherRevokeReason.None));
+        Assert.That(hub.Disconnect("a"), Is.True);
+        Assert.That(second.RevokeReason, Is.EqualTo(PublisherRevokeReason.Disconnected));
     }
 }
