@@ -216,6 +216,9 @@ internal sealed class SegmentChecker(HlsPlaylistClient playlist, TimeSpan pollIn
 
     public double FirstAvOffset { get; private set; } = double.NaN;
 
+    /// <summary>Largest |first audio PTS − first video DTS| of a segment, ms (without the video's composition offset).</summary>
+    public double MaxAvDtsOffset { get; private set; }
+
     public double LastAvOffset { get; private set; } = double.NaN;
 
     /// <summary>Largest step between a segment's first video DTS and the previous segment's last, ms.</summary>
@@ -263,6 +266,7 @@ internal sealed class SegmentChecker(HlsPlaylistClient playlist, TimeSpan pollIn
                     {
                         var offset = (scan.FirstAudioPts - scan.FirstVideoPts) / 90.0;
                         MaxAvOffset = Math.Max(MaxAvOffset, Math.Abs(offset));
+                        MaxAvDtsOffset = Math.Max(MaxAvDtsOffset, Math.Abs((scan.FirstAudioPts - scan.FirstVideoDts) / 90.0));
                         FirstAvOffset = double.IsNaN(FirstAvOffset) ? offset : FirstAvOffset;
                         LastAvOffset = offset;
                     }

@@ -78,19 +78,38 @@ internal sealed class LoadInput : IDisposable
             throw new InvalidDataException($"{path}: no audio or video frames.");
         }
 
+        // A pass lasts as long as its video (the segmenter follows video); audio frames that would run past it
+        // are left out, so the next pass neither overlaps nor leaves more than one audio frame of gap.
+        var videoEnd = End(media, MediaKind.Video, out _);
+        var audioEnd = End(media, MediaKind.Audio, out var audioFrame);
+        var loop = videoEnd > 0 ? videoEnd : audioEnd;
+        if (videoEnd > 0)
+        {
+            media.RemoveAll(frame =>
+            {
+                var drop = frame.IsAudio && frame.Timestamp + audioFrame > loop;
+                if (drop)
+                {
+                    frame.Payload.Release();
+                }
+
+                return drop;
+            });
+        }
+
         long bytesPerLoop = 0;
         foreach (var frame in media)
         {
             bytesPerLoop += frame.Payload.Length;
         }
 
-        var loop = Math.Max(End(media, MediaKind.Video), End(media, MediaKind.Audio));
         return new LoadInput([.. preamble], [.. media], Math.Max(1, loop), bytesPerLoop);
     }
 
     // The last timestamp of a kind plus its median frame interval.
-    private static long End(List<MediaFrame> frames, MediaKind kind)
+    private static long End(List<MediaFrame> frames, MediaKind kind, out long interval)
     {
+        interval = 0;
         var deltas = new List<long>();
         long? previous = null;
         foreach (var frame in frames)
@@ -114,7 +133,8 @@ internal sealed class LoadInput : IDisposable
         }
 
         deltas.Sort();
-        return previous.Value + (deltas.Count > 0 ? deltas[deltas.Count / 2] : 0);
+        interval = deltas.Count > 0 ? deltas[deltas.Count / 2] : 0;
+        return previous.Value + interval;
     }
 
     public void Dispose()
