@@ -12,6 +12,7 @@ internal static class Verbs
     private static readonly Dictionary<string, Func<string[], int>> s_verbs = new(StringComparer.Ordinal)
     {
         ["bench"] = RunBenchmarks,
+        ["load"] = Load.LoadRunner.Run,
     };
 
     public static int Run(string[] args)

@@ -1,6 +1,5 @@
 using System.Buffers;
 using System.IO.Pipelines;
-using System.Net.Security;
 using System.Net.Sockets;
 using MediaServer.Core.Amf;
 using MediaServer.Core.Flv;
@@ -64,65 +63,14 @@ public sealed class RtmpPublishClient : IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(target);
         ArgumentNullException.ThrowIfNull(options);
-        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-        Stream? stream = null;
+        var (pipe, stream) = await RtmpClientTransport.ConnectAsync(target, options, cancellationToken).ConfigureAwait(false);
         try
         {
-            using (var connectTimeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
-            {
-                connectTimeout.CancelAfter(options.ConnectTimeout);
-                try
-                {
-                    await socket.ConnectAsync(target.Host, target.Port, connectTimeout.Token).ConfigureAwait(false);
-                }
-                catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-                {
-                    throw new RtmpProtocolException(RtmpProtocolError.CommandTimeout, $"TCP connect to {target.Host}:{target.Port} timed out after {options.ConnectTimeout.TotalSeconds:0.#} s.");
-                }
-            }
-
-            stream = new NetworkStream(socket, ownsSocket: true);
-            if (target.UseTls)
-            {
-                var ssl = new SslStream(stream, leaveInnerStreamOpen: false);
-                stream = ssl;
-                using var tlsTimeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-                tlsTimeout.CancelAfter(options.HandshakeTimeout);
-                var tls = new SslClientAuthenticationOptions
-                {
-                    TargetHost = target.Host, // SNI, and the name the certificate must carry
-                };
-                if (options.AllowUntrustedCertificates)
-                {
-#pragma warning disable CA5359 // Opt-in only (RtmpClientOptions.AllowUntrustedCertificates, default off): tests and self-signed private servers.
-                    tls.RemoteCertificateValidationCallback = static (_, _, _, _) => true;
-#pragma warning restore CA5359
-                }
-
-                try
-                {
-                    await ssl.AuthenticateAsClientAsync(tls, tlsTimeout.Token).ConfigureAwait(false);
-                }
-                catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-                {
-                    throw new RtmpProtocolException(RtmpProtocolError.HandshakeTimeout, $"TLS handshake with {target.Host}:{target.Port} timed out after {options.HandshakeTimeout.TotalSeconds:0.#} s.");
-                }
-            }
-
-            var pipe = new StreamDuplexPipe(PipeReader.Create(stream), PipeWriter.Create(stream));
             return await StartAsync(pipe, target, options, stream, cancellationToken).ConfigureAwait(false);
         }
         catch
         {
-            if (stream is not null)
-            {
-                await stream.DisposeAsync().ConfigureAwait(false);
-            }
-            else
-            {
-                socket.Dispose();
-            }
-
+            await stream.DisposeAsync().ConfigureAwait(false);
             throw;
         }
     }
@@ -326,5 +274,4 @@ public sealed class RtmpPublishClient : IAsyncDisposable
         _readCts.Dispose();
     }
 
-    private sealed record StreamDuplexPipe(PipeReader Input, PipeWriter Output) : IDuplexPipe;
 }

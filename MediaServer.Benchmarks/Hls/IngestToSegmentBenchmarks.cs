@@ -1,0 +1,107 @@
+using System.Buffers;
+using BenchmarkDotNet.Attributes;
+using MediaServer.Benchmarks.Infrastructure;
+using MediaServer.Benchmarks.Inputs;
+using MediaServer.Core.Flv;
+using MediaServer.Hls;
+using MediaServer.Hls.Segmenting;
+using MediaServer.Hls.Storage;
+using MediaServer.Rtmp.Chunking;
+using MediaServer.Rtmp.Messages;
+
+namespace MediaServer.Benchmarks.Hls;
+
+/// <summary>
+/// Ingest to HLS segment end to end in memory, with the product's own segmenting: RTMP chunk bytes →
+/// <see cref="ChunkStreamReader"/> → <see cref="FlvDemuxer"/> → <see cref="HlsSegmenter"/> (policy: cut at the
+/// first keyframe after 2 s) → <see cref="TsSegmentMuxer"/> into pooled <see cref="SegmentBuffer"/>s published to a
+/// live <see cref="HlsStream"/> (6-segment window: the oldest segment is released, the playlist re-rendered).
+/// Each operation is the 10 s of steady-state media, its timestamps shifted on by 10 s each time so the stream
+/// runs on as one continuous live timeline. Allocations per operation are per segment (5 per operation: the
+/// segment, its window entry, the rendered playlist), none per chunk, frame or TS packet.
+/// </summary>
+[MemoryDiagnoser]
+[Config(typeof(MediaBenchmarkConfig))]
+[MediaThroughput(MediaInput.MediaTags)]
+public class IngestToSegmentBenchmarks
+{
+    private ChunkStreamReader _reader = null!;
+    private HlsStream _stream = null!;
+    private HlsSegmenter _segmenter = null!;
+    private RtmpMediaTimeline _timeline;
+    private byte[] _media = [];
+    private long _offset;
+    private long _passDuration;
+
+    [Params(128, 4096)]
+    public int ChunkSize { get; set; }
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        var media = BenchmarkMedia.Shared;
+        var parts = media.ToChunkStream(ChunkSize);
+        var options = new HlsOptions();
+        _reader = new ChunkStreamReader();
+        _stream = new HlsStream("bench", options);
+        _segmenter = new HlsSegmenter(_stream, new TsSegmentMuxerFactory().Create(), new SegmentationPolicy(options));
+
+        // One pass lasts from the first media tag to the last video tag plus one frame (30 fps).
+        var first = media.MediaTags[0].Timestamp;
+        var last = Array.FindLast(media.MediaTags, static t => t.Type == FlvTagType.Video).Timestamp;
+        _passDuration = last - first + 33;
+        Process(new ReadOnlySequence<byte>(parts.Preamble));
+        _media = parts.Media;
+        var segments = _stream.NextSequenceNumber;
+        IngestToSegments();
+        IngestToSegments();
+        if (_stream.NextSequenceNumber - segments < 8 || _segmenter.RefusedFrames != 0 || _segmenter.DroppedFrames > 200)
+        {
+            throw new InvalidOperationException($"Segmenting check failed: {_stream.NextSequenceNumber - segments} segments, {_segmenter.RefusedFrames} refused, {_segmenter.DroppedFrames} dropped.");
+        }
+    }
+
+    /// <summary>10 s of chunks in, about 5 segments published.</summary>
+    /// <returns>The next media sequence number.</returns>
+    [Benchmark]
+    public long IngestToSegments()
+    {
+        Process(new ReadOnlySequence<byte>(_media));
+        _offset += _passDuration;
+        return _stream.NextSequenceNumber;
+    }
+
+    [GlobalCleanup]
+    public void Cleanup()
+    {
+        _reader.Dispose();
+        _stream.Dispose();
+    }
+
+    private void Process(in ReadOnlySequence<byte> buffer)
+    {
+        var reader = new SequenceReader<byte>(buffer);
+        while (_reader.TryRead(ref reader, out var message))
+        {
+            try
+            {
+                if (_timeline.TryMap(message, out var type, out var timestamp, out var body)
+                    && FlvDemuxer.Demux(type, timestamp, body, out var frame, out _) == FlvDemuxStatus.Frame)
+                {
+                    try
+                    {
+                        _segmenter.Process(frame.WithTimestamp(frame.Timestamp + _offset));
+                    }
+                    finally
+                    {
+                        frame.Payload.Release();
+                    }
+                }
+            }
+            finally
+            {
+                message.Payload.Release();
+            }
+        }
+    }
+}
