@@ -53,6 +53,10 @@ public sealed class HlsSegmenter
     private const long DefaultAudioFrameMs = 23; // 1024 AAC samples at 44.1 kHz.
     private const long MaxFrameMs = 1000;        // A DTS step above this is a gap, not a frame duration.
 
+    /// <summary>How far one track may run ahead of the other (as sent by the encoder) and still be cut at the same
+    /// point in time: frames wait up to this much of their own media for the other track.</summary>
+    public const long MaxInterleaveDelayMs = 1000;
+
     /// <summary>Segments closed by breaks held back, at most, before the target duration is fixed anyway
     /// (a publisher reconnecting in a loop must not keep the playlist unpublished).</summary>
     private const int MaxHeldBackSegments = 3;
@@ -66,6 +70,7 @@ public sealed class HlsSegmenter
     private readonly long _partDurationMs;
     private readonly DiscardWriter _discard = new();
     private readonly List<ClosedSegment> _heldBack = [];
+    private readonly FrameInterleaver _interleaver = new(MaxInterleaveDelayMs);
 
     private SegmentBuffer? _segment;
     private long _segmentStartDts;
@@ -136,9 +141,48 @@ public sealed class HlsSegmenter
     public bool IsVideoLed => _videoLed;
 
     /// <summary>Feeds one frame. The caller keeps its reference on the payload.</summary>
+    /// <remarks>Audio and video are first put back in timestamp order (<see cref="FrameInterleaver"/>), so a frame
+    /// may be segmented a little later, when the other track has caught up; <see cref="Complete"/> flushes.</remarks>
     public void Process(in MediaFrame frame)
     {
-        if (_ended || frame.Kind is not (MediaKind.Video or MediaKind.Audio) || (frame.Flags & FrameFlags.EndOfSequence) != 0)
+        if (_ended || frame.Kind is not (MediaKind.Video or MediaKind.Audio))
+        {
+            return;
+        }
+
+        if (!_muxer.IsSupported(frame.Codec))
+        {
+            SkipUnsupported(frame); // not segmented, so not ordered either
+            return;
+        }
+
+        if ((frame.Flags & FrameFlags.Discontinuity) != 0)
+        {
+            Drain(flush: true); // a new publisher: the old one's frames first, and no ordering across the two
+        }
+
+        _interleaver.Add(frame);
+        Drain(flush: false);
+    }
+
+    private void Drain(bool flush)
+    {
+        while (_interleaver.TryTake(out var next, flush))
+        {
+            try
+            {
+                ProcessInOrder(next);
+            }
+            finally
+            {
+                next.Payload.Release();
+            }
+        }
+    }
+
+    private void ProcessInOrder(in MediaFrame frame)
+    {
+        if (_ended || (frame.Flags & FrameFlags.EndOfSequence) != 0)
         {
             return;
         }
@@ -241,6 +285,15 @@ public sealed class HlsSegmenter
         if (_ended)
         {
             return;
+        }
+
+        try
+        {
+            Drain(flush: true);
+        }
+        finally
+        {
+            _interleaver.Clear();
         }
 
         _ended = true;

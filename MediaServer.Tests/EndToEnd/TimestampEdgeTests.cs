@@ -61,6 +61,14 @@ public class TimestampEdgeTests
     }
 
     [Test]
+    public async Task Publish_AudioSent300MsAheadOfVideo_AcrossThe32BitWrap_HlsStaysContinuousAndDecodes(
+        [Values(ChunkFraming.Fmt0WithContinuations, ChunkFraming.FreshHeadersUnsplit)] ChunkFraming framing)
+    {
+        var key = $"audio-ahead-{framing}".ToLowerInvariant();
+        await PublishAndCheckAsync(key, framing, FlvClip.Loop(_clip, Loops, StartOf(TimelineEdge.Wrap32Bit), _periodMs, audioSentEarlyMs: 300));
+    }
+
+    [Test]
     public async Task Publish_NegativeCompositionTimes_AcrossThe33BitWrap_HlsStaysContinuousAndDecodes(
         [Values(ChunkFraming.CompressedWithContinuations, ChunkFraming.FreshHeadersUnsplit)] ChunkFraming framing)
     {

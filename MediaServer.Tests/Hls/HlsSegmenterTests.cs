@@ -197,6 +197,25 @@ public class HlsSegmenterTests
     }
 
     [Test]
+    public void Process_AudioSent300MsAheadOfVideo_AudioIsCutWithTheVideoKeyframe()
+    {
+        using var h = new SegmenterHarness();
+        for (var ms = 0; ms <= 4000; ms += 20)
+        {
+            h.Feed(Audio(ms + 300)); // the encoder sends audio 300 ms before the video it plays with
+            if (ms % 40 == 0)
+            {
+                h.Feed(Video(ms, key: ms % 2000 == 0));
+            }
+        }
+
+        h.Segmenter.Complete();
+        var segments = h.Describe();
+        Assert.That(segments[1], Does.StartWith("T V2000k A2000 "), "the second segment's audio starts at its keyframe");
+        Assert.That(segments[0], Does.Contain(" A1980 ").And.Not.Contain(" A2000 "));
+    }
+
+    [Test]
     public void Process_TimestampJumps_DiagnosticCountsThemByDirection()
     {
         using var h = new SegmenterHarness();
@@ -208,6 +227,7 @@ public class HlsSegmenterTests
         h.Feed(Video(5_040));
         h.Feed(Audio(5_000));
         h.Feed(Audio(60_000));            // forwards, on the audio track
+        h.Segmenter.Complete();
 
         Assert.That(h.Diagnostics.Select(d => d.Key), Is.All.EqualTo("timestamps"));
         Assert.That(h.Diagnostics[^1].Message, Does.Contain("jumped 3 time(s) (1 backwards, 2 forwards; the last on the audio track from 5000 ms to 60000 ms)"));

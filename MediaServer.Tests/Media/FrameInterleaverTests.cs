@@ -1,0 +1,93 @@
+using MediaServer.Core.Buffers;
+using MediaServer.Core.Media;
+
+namespace MediaServer.Tests.Media;
+
+public class FrameInterleaverTests
+{
+    private static MediaFrame Video(long ts, FrameFlags flags = FrameFlags.None) => new(MediaKind.Video, MediaCodec.H264, flags, ts, 0, MediaBuffer.Rent(4));
+
+    private static MediaFrame Audio(long ts) => new(MediaKind.Audio, MediaCodec.Aac, FrameFlags.None, ts, 0, MediaBuffer.Rent(4));
+
+    /// <summary>Adds each frame (dropping the caller's reference, as the segmenter's caller does) and takes what is due.</summary>
+    private static List<string> Run(FrameInterleaver interleaver, IEnumerable<MediaFrame> frames, bool flushAtEnd)
+    {
+        var taken = new List<string>();
+        void Take(bool flush)
+        {
+            while (interleaver.TryTake(out var frame, flush))
+            {
+                taken.Add((frame.IsVideo ? "V" : "A") + frame.Timestamp);
+                Assert.That(frame.Payload.RefCount, Is.EqualTo(1), "only the taker's reference is left");
+                frame.Payload.Release();
+            }
+        }
+
+        foreach (var frame in frames)
+        {
+            interleaver.Add(frame);
+            frame.Payload.Release();
+            Take(flush: false);
+        }
+
+        if (flushAtEnd)
+        {
+            Take(flush: true);
+        }
+
+        return taken;
+    }
+
+    [Test]
+    public void TryTake_AudioSentAhead_ComesOutInTimestampOrder()
+    {
+        // Audio sent 100 ms ahead: A0 A40 A80 A120 arrive before V0.
+        MediaFrame[] sent = [Audio(0), Audio(40), Audio(80), Audio(120), Video(0), Audio(160), Video(40), Video(80), Audio(200), Video(120), Video(160), Video(200)];
+        var taken = Run(new FrameInterleaver(1000), sent, flushAtEnd: true);
+        Assert.That(taken, Is.EqualTo(new[] { "A0", "A40", "A80", "A120", "V0", "A160", "V40", "V80", "A200", "V120", "V160", "V200" }
+            .OrderBy(n => long.Parse(n[1..], System.Globalization.CultureInfo.InvariantCulture)).ThenBy(n => n[0] == 'V' ? 0 : 1)));
+    }
+
+    [Test]
+    public void TryTake_VideoOnly_PassesThroughAtOnce()
+    {
+        var interleaver = new FrameInterleaver(100);
+        var taken = Run(interleaver, [new MediaFrame(MediaKind.Audio, MediaCodec.Aac, FrameFlags.Config, 0, 0, MediaBuffer.Rent(2)), Video(0), Video(40), Video(80)], flushAtEnd: false);
+        Assert.That(taken, Is.EqualTo(new[] { "V0", "A0", "V40", "V80" }), "an audio configuration is not audio media: video does not wait for it");
+        Assert.That(interleaver.Count, Is.Zero);
+    }
+
+    [Test]
+    public void TryTake_AudioOnly_WaitsOnceAtTheStartThenPassesThrough()
+    {
+        var interleaver = new FrameInterleaver(100);
+        var frames = Enumerable.Range(0, 10).Select(i => Audio(i * 20)).ToList();
+        var taken = Run(interleaver, frames, flushAtEnd: false);
+        Assert.That(taken, Is.EqualTo(frames.Select(f => "A" + f.Timestamp)), "after 100 ms alone, audio stops waiting for video");
+        Assert.That(interleaver.Count, Is.Zero);
+    }
+
+    [Test]
+    public void TryTake_OtherTrackStops_WaitsAtMostMaxDelay()
+    {
+        var interleaver = new FrameInterleaver(100);
+        var frames = new List<MediaFrame> { Audio(0), Video(0) };
+        for (var ts = 40; ts <= 400; ts += 40)
+        {
+            frames.Add(Video(ts)); // audio has stopped
+        }
+
+        var taken = Run(interleaver, frames, flushAtEnd: false);
+        Assert.That(taken, Is.EqualTo(new[] { "V0", "A0", "V40", "V80", "V120", "V160", "V200", "V240", "V280" }), "at most 100 ms of video waits");
+        Assert.That(interleaver.Count, Is.EqualTo(3));
+        interleaver.Clear();
+    }
+
+    [Test]
+    public void TryTake_HeadsOnDifferentTimelines_LeaveInArrivalOrder()
+    {
+        // Video jumped 60 s ahead: comparing across the jump would hold the audio behind a minute of video.
+        var taken = Run(new FrameInterleaver(1000), [Audio(0), Video(0), Video(60_000), Audio(40), Video(60_040), Audio(80)], flushAtEnd: true);
+        Assert.That(taken, Is.EqualTo(new[] { "V0", "A0", "V60000", "A40", "V60040", "A80" }));
+    }
+}
