@@ -10,13 +10,14 @@
 #   fast      FAST_PUBLISHERS (4) publishers as fast as each server accepts
 #   viewers   1 publisher + VIEWERS HLS viewers (skipped when VIEWERS=0, the default)
 # Needs: the .NET SDK, ffmpeg, jq, nginx with /usr/share/nginx/modules/ngx_rtmp_module.so. Loopback only.
-# Environment: DURATION (60s), FAST_DURATION (30s), INPUT (an FLV to use instead of generating the reference),
+# Environment: DURATION (60s), FAST_DURATION (30s), WARMUP (15s, real-time scenarios), INPUT (an FLV to use instead of generating the reference),
 # SCENARIOS ("realtime fast", plus "viewers" when VIEWERS > 0), NO_BUILD=1 (use the existing Release builds), KEEP=1 (leave the temp folder with the JSON reports).
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")/.." && pwd)
 DURATION=${DURATION:-60s}
 FAST_DURATION=${FAST_DURATION:-30s}
+WARMUP=${WARMUP:-15s} # excluded from the real-time figures: connections, JIT tiering
 PUBLISHERS=${PUBLISHERS:-20}
 FAST_PUBLISHERS=${FAST_PUBLISHERS:-4}
 VIEWERS=${VIEWERS:-0}
@@ -154,13 +155,13 @@ ratio() { # scenario jq-path: ours / nginx
 
 has() { [[ " $SCENARIOS " == *" $1 "* ]]; }
 if has realtime; then
-    for server in ours nginx; do run_load "$server" realtime --publishers "$PUBLISHERS" --realtime --duration "$DURATION" --lag; done
+    for server in ours nginx; do run_load "$server" realtime --publishers "$PUBLISHERS" --realtime --duration "$DURATION" --warmup "$WARMUP" --lag; done
 fi
 if has fast; then
     for server in ours nginx; do run_load "$server" fast --publishers "$FAST_PUBLISHERS" --fast --duration "$FAST_DURATION" --no-lag; done
 fi
 if has viewers; then
-    for server in ours nginx; do run_load "$server" viewers --publishers 1 --viewers "$VIEWERS" --realtime --duration "$DURATION" --lag; done
+    for server in ours nginx; do run_load "$server" viewers --publishers 1 --viewers "$VIEWERS" --realtime --duration "$DURATION" --warmup "$WARMUP" --lag; done
 fi
 
 echo
