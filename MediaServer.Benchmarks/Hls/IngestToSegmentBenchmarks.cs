@@ -17,8 +17,10 @@ namespace MediaServer.Benchmarks.Hls;
 /// first keyframe after 2 s) → <see cref="TsSegmentMuxer"/> into pooled <see cref="SegmentBuffer"/>s published to a
 /// live <see cref="HlsStream"/> (6-segment window: the oldest segment is released, the playlist re-rendered).
 /// Each operation is the 10 s of steady-state media, its timestamps shifted on by 10 s each time so the stream
-/// runs on as one continuous live timeline. Allocations per operation are per segment (5 per operation: the
-/// segment, its window entry, the rendered playlist), none per chunk, frame or TS packet.
+/// runs on as one continuous live timeline. The store's clock follows the media (<see cref="MediaClock"/>), as
+/// it would at real time: removed segments stay downloadable for 14 s of it and then return their pooled
+/// chunks, as in the server. Allocations per operation are per segment (5 per operation: the segment and its
+/// chunk list, its window entry, the rendered playlist), none per chunk, frame or TS packet.
 /// </summary>
 [MemoryDiagnoser]
 [Config(typeof(MediaBenchmarkConfig))]
@@ -32,6 +34,7 @@ public class IngestToSegmentBenchmarks
     private byte[] _media = [];
     private long _offset;
     private long _passDuration;
+    private readonly MediaClock _clock = new();
 
     [Params(128, 4096)]
     public int ChunkSize { get; set; }
@@ -43,8 +46,8 @@ public class IngestToSegmentBenchmarks
         var parts = media.ToChunkStream(ChunkSize);
         var options = new HlsOptions();
         _reader = new ChunkStreamReader();
-        _stream = new HlsStream("bench", options);
-        _segmenter = new HlsSegmenter(_stream, new TsSegmentMuxerFactory().Create(), new SegmentationPolicy(options));
+        _stream = new HlsStream("bench", options, _clock);
+        _segmenter = new HlsSegmenter(_stream, new TsSegmentMuxerFactory().Create(), new SegmentationPolicy(options), _clock);
 
         // One pass lasts from the first media tag to the last video tag plus one frame (30 fps).
         var first = media.MediaTags[0].Timestamp;
@@ -90,6 +93,7 @@ public class IngestToSegmentBenchmarks
                 {
                     try
                     {
+                        _clock.Milliseconds = frame.Timestamp + _offset;
                         _segmenter.Process(frame.WithTimestamp(frame.Timestamp + _offset));
                     }
                     finally
@@ -103,5 +107,17 @@ public class IngestToSegmentBenchmarks
                 message.Payload.Release();
             }
         }
+    }
+
+    /// <summary>A clock that reads the media time of the frame being processed (real time, as far as the store can tell).</summary>
+    private sealed class MediaClock : TimeProvider
+    {
+        public long Milliseconds { get; set; }
+
+        public override long TimestampFrequency => 1000;
+
+        public override long GetTimestamp() => Milliseconds;
+
+        public override DateTimeOffset GetUtcNow() => DateTimeOffset.UnixEpoch.AddMilliseconds(Milliseconds);
     }
 }

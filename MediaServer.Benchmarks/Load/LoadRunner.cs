@@ -11,7 +11,7 @@ namespace MediaServer.Benchmarks.Load;
 /// </summary>
 internal static class LoadRunner
 {
-    private static readonly JsonSerializerOptions s_json = new() { WriteIndented = true };
+    private static readonly JsonSerializerOptions s_json = new() { WriteIndented = true, NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals };
 
     public static int Run(string[] args)
     {
