@@ -1,4 +1,5 @@
 using BenchmarkDotNet.Running;
+using MediaServer.Benchmarks.Fuzzing;
 
 namespace MediaServer.Benchmarks;
 
@@ -12,6 +13,7 @@ internal static class Verbs
     private static readonly Dictionary<string, Func<string[], int>> s_verbs = new(StringComparer.Ordinal)
     {
         ["bench"] = RunBenchmarks,
+        ["fuzz"] = FuzzVerb.Run,
     };
 
     public static int Run(string[] args)
