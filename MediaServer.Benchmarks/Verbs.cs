@@ -1,4 +1,5 @@
 using BenchmarkDotNet.Running;
+using MediaServer.Benchmarks.Fuzzing;
 
 namespace MediaServer.Benchmarks;
 
@@ -13,6 +14,7 @@ internal static class Verbs
     {
         ["bench"] = RunBenchmarks,
         ["load"] = Load.LoadRunner.Run,
+        ["fuzz"] = FuzzVerb.Run,
     };
 
     public static int Run(string[] args)

@@ -1,0 +1,72 @@
+using System.Buffers;
+using MediaServer.Rtmp;
+using MediaServer.Rtmp.Chunking;
+using MediaServer.Rtmp.Messages;
+
+namespace MediaServer.Fuzzing.Targets;
+
+/// <summary>
+/// The chunk stream after the handshake, read as a connection's read loop does: bytes arrive in pieces, each
+/// read parses every whole message and leaves the rest for the next read. Set Chunk Size and Abort are applied
+/// by the reader; the other protocol control messages are decoded as the session does.
+/// Input: byte 0 = read size - 1; the rest = the bytes from the peer. Escapes: <see cref="RtmpProtocolException"/>.
+/// </summary>
+internal static class ChunkStreamTarget
+{
+    public static void Run(ReadOnlySpan<byte> input)
+    {
+        if (input.IsEmpty)
+        {
+            return;
+        }
+
+        var readSize = 1 + input[0];
+        var sequence = FuzzSequence.Create(input[1..], readSize);
+        using var chunks = new ChunkStreamReader();
+        try
+        {
+            var consumed = sequence.Start;
+            for (long delivered = 0; delivered < sequence.Length;)
+            {
+                delivered = Math.Min(sequence.Length, delivered + readSize);
+                var reader = new SequenceReader<byte>(sequence.Slice(consumed, sequence.GetPosition(delivered)));
+                while (chunks.TryRead(ref reader, out var message))
+                {
+                    try
+                    {
+                        Check(chunks, message);
+                    }
+                    finally
+                    {
+                        message.Payload.Release();
+                    }
+                }
+
+                consumed = reader.Position;
+            }
+        }
+        catch (RtmpProtocolException)
+        {
+            // Ends the connection; Dispose releases partial messages.
+        }
+    }
+
+    private static void Check(ChunkStreamReader chunks, in RtmpMessage message)
+    {
+        FuzzFindingException.Check(message.Payload.Length <= ChunkStreamReader.MaxWireMessageLength, "message within the 24-bit length");
+        FuzzFindingException.Check(chunks.ChunkSize is >= 1 and <= ChunkStreamReader.MaxIncomingChunkSize, "chunk size within limits");
+        switch (message.Type)
+        {
+            case RtmpMessageType.Acknowledgement:
+            case RtmpMessageType.WindowAcknowledgementSize:
+                ProtocolControl.ReadUInt32(message.Span);
+                break;
+            case RtmpMessageType.SetPeerBandwidth:
+                ProtocolControl.ReadSetPeerBandwidth(message.Span);
+                break;
+            case RtmpMessageType.UserControl:
+                UserControlEvent.Parse(message.Span);
+                break;
+        }
+    }
+}
