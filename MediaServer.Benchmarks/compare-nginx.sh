@@ -21,7 +21,7 @@ WARMUP=${WARMUP:-15s} # excluded from the real-time figures: connections, JIT ti
 PUBLISHERS=${PUBLISHERS:-20}
 FAST_PUBLISHERS=${FAST_PUBLISHERS:-4}
 VIEWERS=${VIEWERS:-0}
-SCENARIOS=${SCENARIOS:-realtime fast$( [[ $VIEWERS -gt 0 ]] && echo " viewers")}
+SCENARIOS=${SCENARIOS:-realtime fast$( [[ $VIEWERS -gt 0 ]] && echo " viewers" || true)}
 NGINX=${NGINX:-/usr/sbin/nginx}
 RTMP_MODULE=${RTMP_MODULE:-/usr/share/nginx/modules/ngx_rtmp_module.so}
 

@@ -98,7 +98,7 @@ internal sealed class HlsViewer(HlsPlaylistClient playlist)
 
 /// <summary>
 /// Segment availability lag of one stream. Polls the playlist every 5 ms for a second after each keyframe the
-/// publisher sends (when a server closes a segment) and every 250 ms otherwise. For each new segment it reads the
+/// publisher sends (when a server closes a segment; the publisher wakes the probe) and every 250 ms otherwise. For each new segment it reads the
 /// head of the TS for the first video DTS; the segment's end in media time is that DTS (relative to the stream's
 /// first segment) plus its EXTINF, which is the timestamp of the keyframe that closed it. Lag = when the segment
 /// was first listed (the start of the poll that saw it) minus when the publisher finished writing that keyframe,
@@ -184,7 +184,15 @@ internal sealed class LagProbe(HlsPlaylistClient playlist, LoadPublisher publish
                 // Fast while a keyframe sent in the last second has not yet shown up as a new segment.
                 var lastKeyframe = publisher.LastKeyframeTicks;
                 var waiting = lastKeyframe != 0 && Stopwatch.GetElapsedTime(lastKeyframe) < TimeSpan.FromSeconds(1) && lastNew < lastKeyframe;
-                await Task.Delay(waiting ? 5 : 250, cancellationToken).ConfigureAwait(false);
+                if (waiting)
+                {
+                    await Task.Delay(5, cancellationToken).ConfigureAwait(false);
+                }
+                else
+                {
+                    // Until the publisher's next keyframe (or 250 ms), so a closing keyframe is never polled late.
+                    await publisher.KeyframeSignal.WaitAsync(250, cancellationToken).ConfigureAwait(false);
+                }
             }
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)

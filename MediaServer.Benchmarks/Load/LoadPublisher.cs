@@ -42,6 +42,9 @@ internal sealed class LoadPublisher(int index, string key, LoadInput input, Load
 
     private long _lastKeyframeTicks;
 
+    /// <summary>Released after each keyframe write (at most one pending): wakes the lag probe at once.</summary>
+    public SemaphoreSlim KeyframeSignal { get; } = new(0, 1);
+
     /// <summary>The keyframe closest to <paramref name="timestamp"/> within <paramref name="tolerance"/> ms.</summary>
     public KeyframeSend? FindKeyframe(long timestamp, long tolerance)
     {
@@ -160,6 +163,14 @@ internal sealed class LoadPublisher(int index, string key, LoadInput input, Load
                     }
 
                     Interlocked.Exchange(ref _lastKeyframeTicks, sent);
+                    try
+                    {
+                        KeyframeSignal.Release();
+                    }
+                    catch (SemaphoreFullException)
+                    {
+                        // Already signalled.
+                    }
                 }
 
                 previousSent = sent;

@@ -6,7 +6,7 @@ namespace MediaServer.Hls.Storage;
 
 /// <summary>
 /// The HLS side of one live stream: its window of complete segments, the segments recently removed from
-/// it (still downloadable for <see cref="HlsOptions.RetainRemovedSegmentsFor"/>), the rendered playlist
+/// it (still downloadable for <see cref="HlsOptions.RetainRemovedSegmentsFor"/>, at most 2 × (PlaylistLength + 1) of them), the rendered playlist
 /// and whether the stream ended.
 /// </summary>
 /// <remarks>
@@ -336,6 +336,15 @@ public sealed class HlsStream : IDisposable
             }
 
             _removed.Enqueue((oldest, now + retainTicks));
+        }
+
+        // The retention is wall-clock time (§6.2.2), which at real time is PlaylistLength + 1 segments. A publisher
+        // sending faster than real time (a file pushed without -re, a backlog) would otherwise keep that many
+        // seconds of its ingest in memory (gigabytes at 100x); twice the real-time count bounds it.
+        var maxRemoved = 2 * (_options.PlaylistLength + 1);
+        while (_removed.Count > maxRemoved)
+        {
+            _removed.Dequeue().Segment.Buffer.Release();
         }
     }
 

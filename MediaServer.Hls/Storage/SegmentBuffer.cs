@@ -6,7 +6,7 @@ namespace MediaServer.Hls.Storage;
 
 /// <summary>
 /// The bytes of one segment: an append-only chain of pooled chunks (<see cref="ChunkSize"/> bytes each,
-/// from <see cref="ArrayPool{T}.Shared"/>), written through <see cref="IBufferWriter{T}"/> by the TS muxer
+/// from the segment chunk pool), written through <see cref="IBufferWriter{T}"/> by the TS muxer
 /// and read back as a <see cref="ReadOnlySequence{T}"/> without being copied into one array.
 /// </summary>
 /// <remarks>
@@ -25,6 +25,17 @@ public sealed class SegmentBuffer : IBufferWriter<byte>
     /// <summary>Chunk size: 64 KiB keeps a 2 s segment at a few Mbit/s in ~10 chunks and stays below the
     /// large object heap threshold, so pooled arrays are cheap to keep.</summary>
     public const int ChunkSize = 64 * 1024;
+
+    /// <summary>
+    /// Chunks kept for reuse: 2048 × 64 KiB = 128 MiB at most, idle. A live stream keeps its window and the
+    /// removed segments still downloadable (RFC 8216 §6.2.2), about 14 segments, and swaps one segment's chunks
+    /// every segment duration. <see cref="ArrayPool{T}.Shared"/> holds a few dozen arrays of one size per core
+    /// and drops the rest of a burst of returns, so with many streams most chunks became garbage that lived
+    /// long enough to reach gen 2 and the resident memory grew by hundreds of MB (load verb, 20 publishers).
+    /// </summary>
+    public const int MaxPooledChunks = 2048;
+
+    private static readonly ArrayPool<byte> s_chunks = ArrayPool<byte>.Create(ChunkSize, MaxPooledChunks);
 
     private Chunk? _head;
     private Chunk? _tail;
@@ -156,7 +167,7 @@ public sealed class SegmentBuffer : IBufferWriter<byte>
         while (chunk is not null)
         {
             var next = chunk.Next as Chunk;
-            ArrayPool<byte>.Shared.Return(chunk.Array);
+            s_chunks.Return(chunk.Array);
             chunk.Array = [];
             chunk = next;
         }
@@ -176,7 +187,8 @@ public sealed class SegmentBuffer : IBufferWriter<byte>
             return tail;
         }
 
-        var chunk = new Chunk(ArrayPool<byte>.Shared.Rent(Math.Max(ChunkSize, sizeHint)));
+        // Larger asks (never from the TS muxer, which writes 188-byte packets) get a plain array the pool drops on return.
+        var chunk = new Chunk(s_chunks.Rent(Math.Max(ChunkSize, sizeHint)));
         if (tail is null)
         {
             _tail = chunk;
