@@ -8,7 +8,8 @@ namespace MediaServer.Fuzzing.Targets;
 /// <summary>
 /// The chunk stream after the handshake, read as a connection's read loop does: bytes arrive in pieces, each
 /// read parses every whole message and leaves the rest for the next read. Set Chunk Size and Abort are applied
-/// by the reader; the other protocol control messages are decoded as the session does.
+/// by the reader; the other protocol control messages are decoded as the session does. The same bytes read in
+/// one piece must give the same messages and end the same way (split invariance).
 /// Input: byte 0 = read size - 1; the rest = the bytes from the peer. Escapes: <see cref="RtmpProtocolException"/>.
 /// </summary>
 internal static class ChunkStreamTarget
@@ -20,8 +21,16 @@ internal static class ChunkStreamTarget
             return;
         }
 
-        var readSize = 1 + input[0];
-        var sequence = FuzzSequence.Create(input[1..], readSize);
+        var sequence = FuzzSequence.Create(input[1..], 1 + input[0]);
+        var pieces = Read(sequence, 1 + input[0]);
+        var whole = Read(sequence, int.MaxValue);
+        FuzzFindingException.Check(pieces.SequenceEqual(whole), "reading in pieces yields what reading at once does");
+    }
+
+    /// <summary>What the reader produced: one line per message, then how it ended.</summary>
+    private static List<string> Read(ReadOnlySequence<byte> sequence, int readSize)
+    {
+        var results = new List<string>();
         using var chunks = new ChunkStreamReader();
         try
         {
@@ -34,7 +43,7 @@ internal static class ChunkStreamTarget
                 {
                     try
                     {
-                        Check(chunks, message);
+                        results.Add(Check(chunks, message));
                     }
                     finally
                     {
@@ -44,14 +53,19 @@ internal static class ChunkStreamTarget
 
                 consumed = reader.Position;
             }
+
+            results.Add($"incomplete {sequence.Slice(consumed).Length}");
         }
-        catch (RtmpProtocolException)
+        catch (RtmpProtocolException ex)
         {
             // Ends the connection; Dispose releases partial messages.
+            results.Add($"error {ex.Reason}");
         }
+
+        return results;
     }
 
-    private static void Check(ChunkStreamReader chunks, in RtmpMessage message)
+    private static string Check(ChunkStreamReader chunks, in RtmpMessage message)
     {
         FuzzFindingException.Check(message.Payload.Length <= ChunkStreamReader.MaxWireMessageLength, "message within the 24-bit length");
         FuzzFindingException.Check(chunks.ChunkSize is >= 1 and <= ChunkStreamReader.MaxIncomingChunkSize, "chunk size within limits");
@@ -68,5 +82,7 @@ internal static class ChunkStreamTarget
                 UserControlEvent.Parse(message.Span);
                 break;
         }
+
+        return $"{message.ChunkStreamId} {message.Type} {message.Timestamp} {message.MessageStreamId} {message.Payload.Length} {Convert.ToHexString(message.Span[..Math.Min(16, message.Payload.Length)])}";
     }
 }
