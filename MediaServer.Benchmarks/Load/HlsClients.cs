@@ -238,6 +238,12 @@ internal sealed class SegmentChecker(HlsPlaylistClient playlist, TimeSpan pollIn
 
     public double MinAudioStep { get; private set; } = double.MaxValue;
 
+    /// <summary>First audio PTS of a segment minus the end of the previous segment's last audio PES (its ADTS
+    /// frames counted), ms: positive is a gap, negative an overlap; 0 is a seamless join.</summary>
+    public double MaxAudioGap { get; private set; } = double.MinValue;
+
+    public double MinAudioGap { get; private set; } = double.MaxValue;
+
     public string? Error { get; private set; }
 
     public long Bytes => playlist.Bytes;
@@ -291,6 +297,13 @@ internal sealed class SegmentChecker(HlsPlaylistClient playlist, TimeSpan pollIn
                         var step = (scan.FirstAudioPts - previous.LastAudioPts) / 90.0;
                         MaxAudioStep = Math.Max(MaxAudioStep, step);
                         MinAudioStep = Math.Min(MinAudioStep, step);
+                    }
+
+                    if (havePrevious && previous.LastAudioEnd >= 0 && scan.FirstAudioPts >= 0)
+                    {
+                        var gap = (scan.FirstAudioPts - previous.LastAudioEnd) / 90.0;
+                        MaxAudioGap = Math.Max(MaxAudioGap, gap);
+                        MinAudioGap = Math.Min(MinAudioGap, gap);
                     }
 
                     previous = scan;

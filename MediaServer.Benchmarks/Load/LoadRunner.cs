@@ -176,7 +176,7 @@ internal static class LoadRunner
             RtmpPlayers: players.Length == 0 ? null : new PlayerFigures(players.Length, players.Count(p => p.Error is null && p.Messages > 0), players.Sum(p => p.Messages)),
             Segments: checkers.Length == 0 ? null : new SegmentFigures(checkers.Sum(c => c.Segments), checkers.Sum(c => c.Missed), checkers.Max(c => c.MaxAvOffset), checkers.Max(c => c.MaxAvDtsOffset),
                 checkers[0].FirstAvOffset, checkers[0].LastAvOffset, checkers.Min(c => c.MinVideoStep), checkers.Max(c => c.MaxVideoStep),
-                checkers.Min(c => c.MinAudioStep), checkers.Max(c => c.MaxAudioStep)),
+                checkers.Min(c => c.MinAudioStep), checkers.Max(c => c.MaxAudioStep), checkers.Min(c => c.MinAudioGap), checkers.Max(c => c.MaxAudioGap)),
             Errors: errors);
     }
 
@@ -227,7 +227,7 @@ internal static class LoadRunner
 
         if (r.Segments is { } g)
         {
-            rows.Add(("segments", $"{g.Checked} checked, {g.Missed} missed; A/V start offset (audio PTS - video PTS) max {F(g.MaxAvOffsetMs)} ms (first {F(g.FirstAvOffsetMs)}, last {F(g.LastAvOffsetMs)}), against video DTS max {F(g.MaxAvOffsetToVideoDtsMs)} ms; video step {F(g.MinVideoStepMs)}..{F(g.MaxVideoStepMs)} ms; audio step {F(g.MinAudioStepMs)}..{F(g.MaxAudioStepMs)} ms"));
+            rows.Add(("segments", $"{g.Checked} checked, {g.Missed} missed; A/V start offset (audio PTS - video PTS) max {F(g.MaxAvOffsetMs)} ms (first {F(g.FirstAvOffsetMs)}, last {F(g.LastAvOffsetMs)}), against video DTS max {F(g.MaxAvOffsetToVideoDtsMs)} ms; video step {F(g.MinVideoStepMs)}..{F(g.MaxVideoStepMs)} ms; audio PES step {F(g.MinAudioStepMs)}..{F(g.MaxAudioStepMs)} ms, audio gap (+) / overlap (-) at joins {F(g.MinAudioGapMs)}..{F(g.MaxAudioGapMs)} ms"));
         }
 
         foreach (var error in r.Errors)
@@ -255,7 +255,7 @@ internal sealed record ViewerFigures(int Count, int Behind, long MissedSegments,
 internal sealed record PlayerFigures(int Count, int Playing, long Messages);
 
 internal sealed record SegmentFigures(long Checked, long Missed, double MaxAvOffsetMs, double MaxAvOffsetToVideoDtsMs, double FirstAvOffsetMs, double LastAvOffsetMs,
-    double MinVideoStepMs, double MaxVideoStepMs, double MinAudioStepMs, double MaxAudioStepMs);
+    double MinVideoStepMs, double MaxVideoStepMs, double MinAudioStepMs, double MaxAudioStepMs, double MinAudioGapMs, double MaxAudioGapMs);
 
 internal sealed record LoadReport(string Label, int? Pid, int Publishers, int PublishersLive, int Players, int Viewers, string Speed, double InputBitRateMbps,
     double WindowSeconds, double MediaSeconds, double IngestMB, double IngestMBPerSecond, ServerFigures? Server, double BytesServedMB, double ViewerBytesMB,

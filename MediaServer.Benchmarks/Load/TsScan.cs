@@ -14,7 +14,15 @@ internal struct TsScan
     public long LastVideoDts = -1;
     public long FirstAudioPts = -1;
     public long LastAudioPts = -1;
+
+    /// <summary>End of the last audio PES (its PTS plus its ADTS frames × 1024 samples), or -1 when unknown.</summary>
+    public long LastAudioEnd = -1;
     public int Packets;
+
+    // The audio PES being read, to count its ADTS frames.
+    private byte[]? _audio;
+    private int _audioLength;
+    private long _audioPts = -1;
 
     private int _pmtPid = -1;
     private int _videoPid = -1;
@@ -32,6 +40,7 @@ internal struct TsScan
             scan.Packet(ts.Slice(offset, 188));
         }
 
+        scan.EndAudioPes();
         return scan;
     }
 
@@ -46,7 +55,7 @@ internal struct TsScan
         var start = (packet[1] & 0x40) != 0;
         var pid = ((packet[1] & 0x1F) << 8) | packet[2];
         var control = (packet[3] >> 4) & 3;
-        if ((control & 1) == 0 || !start)
+        if ((control & 1) == 0)
         {
             return;
         }
@@ -63,6 +72,16 @@ internal struct TsScan
         }
 
         var payload = packet[offset..];
+        if (!start)
+        {
+            if (pid == _audioPid && _audioPts >= 0)
+            {
+                AppendAudio(payload);
+            }
+
+            return;
+        }
+
         if (pid == 0 || pid == _pmtPid)
         {
             Section(pid, payload);
@@ -148,7 +167,59 @@ internal struct TsScan
             }
 
             LastAudioPts = pts;
+            EndAudioPes();
+            _audioPts = pts;
+            var headerEnd = 9 + payload[8];
+            if (headerEnd < payload.Length)
+            {
+                AppendAudio(payload[headerEnd..]);
+            }
         }
+    }
+
+    private void AppendAudio(ReadOnlySpan<byte> data)
+    {
+        _audio ??= new byte[64 * 1024];
+        if (_audioLength + data.Length > _audio.Length)
+        {
+            Array.Resize(ref _audio, Math.Max(_audio.Length * 2, _audioLength + data.Length));
+        }
+
+        data.CopyTo(_audio.AsSpan(_audioLength));
+        _audioLength += data.Length;
+    }
+
+    // ADTS (ISO/IEC 14496-3 §1.A.2): syncword 0xFFF, sampling_frequency_index, frame_length (13 bits) and
+    // number_of_raw_data_blocks_in_frame + 1 frames of 1024 samples each.
+    private void EndAudioPes()
+    {
+        if (_audioPts < 0 || _audio is null)
+        {
+            return;
+        }
+
+        ReadOnlySpan<int> rates = [96000, 88200, 64000, 48000, 44100, 32000, 24000, 22050, 16000, 12000, 11025, 8000, 7350];
+        var data = _audio.AsSpan(0, _audioLength);
+        long samples90k = 0;
+        var i = 0;
+        var valid = false;
+        while (i + 7 <= data.Length && data[i] == 0xFF && (data[i + 1] & 0xF0) == 0xF0)
+        {
+            var rateIndex = (data[i + 2] >> 2) & 0x0F;
+            var length = ((data[i + 3] & 0x03) << 11) | (data[i + 4] << 3) | (data[i + 5] >> 5);
+            if (rateIndex >= rates.Length || length < 7)
+            {
+                break;
+            }
+
+            samples90k += ((data[i + 6] & 0x03) + 1) * 1024L * 90_000 / rates[rateIndex];
+            valid = true;
+            i += length;
+        }
+
+        LastAudioEnd = valid ? _audioPts + samples90k : -1;
+        _audioPts = -1;
+        _audioLength = 0;
     }
 
     // '0010'/'0011' | PTS[32..30] | 1 | PTS[29..15] | 1 | PTS[14..0] | 1
