@@ -39,6 +39,21 @@ public class SequenceParameterSetTests
         });
     }
 
+    /// <summary>
+    /// Baseline 320x240 SPS with frame_crop_left_offset 2^32-2 and frame_crop_right_offset 2 (H.264 §7.4.2.1.1):
+    /// 42 c0 1e profile/constraints/level | 1 id 0 | 1 log2_max_frame_num 0 | 011 poc type 2 | 1 refs 0 | 0 gaps |
+    /// 000010100 width 20 MBs | 0001111 height 15 | 1 frame_mbs_only | 1 direct_8x8 | 1 cropping |
+    /// 31 zeros 1 + 31 ones: left 2^32-2 | 011 right 2 | 1 top 0 | 1 bottom 0 | 0 no VUI | 1 stop bit
+    /// (with an emulation prevention byte). The offsets summed in 32 bits wrapped to 0, so the SPS was taken
+    /// as uncropped 320x240 instead of refused (found reviewing the SPS fuzz target's inputs).
+    /// </summary>
+    [Test]
+    public void Parse_CropOffsetsSummingPast32Bits_ThrowsInvalidValue()
+    {
+        var ex = Assert.Throws<CodecException>(() => SequenceParameterSet.Parse(MediaTestData.Hex("6742c01edc141fc0000003007fffffffbd")));
+        Assert.That(ex!.Error, Is.EqualTo(CodecError.InvalidValue));
+    }
+
     [Test]
     public void Parse_Truncated_ThrowsTruncated()
     {

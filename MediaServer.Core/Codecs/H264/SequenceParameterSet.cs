@@ -139,8 +139,9 @@ public readonly record struct SequenceParameterSet(byte ProfileIdc, byte Constra
                 cropY = (chromaFormat == 1 ? 2 : 1) * (frameMbsOnly ? 1 : 2);
             }
 
-            var cropWidth = (long)cropX * (left + right);
-            var cropHeight = (long)cropY * (top + bottom);
+            // Offsets are ue(v) up to 2^32-2 each: sum them in 64 bits, a 32-bit sum wraps and hides the lie.
+            var cropWidth = cropX * ((long)left + right);
+            var cropHeight = cropY * ((long)top + bottom);
             if (cropWidth >= width || cropHeight >= height)
             {
                 CodecThrow.Throw(CodecError.InvalidValue, "SPS cropping larger than the picture.");
