@@ -38,7 +38,7 @@ if [[ "$target" == "--list" ]]; then
     exec dotnet "$bin/MediaServer.Benchmarks.dll" fuzz --list
 fi
 
-corpus="$repo/MediaServer.Fuzzing/Corpus/$target"
+corpus="$repo/MediaServer.Benchmarks/Fuzzing/Corpus/$target"
 if [[ ! -d "$corpus" ]]; then
     echo "No corpus for target '$target' ($corpus)." >&2
     exit 2
