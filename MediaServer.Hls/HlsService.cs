@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using MediaServer.Core.Media;
 using MediaServer.Core.Streams;
 using MediaServer.Hls.Segmenting;
 using MediaServer.Hls.Storage;
@@ -10,10 +11,10 @@ using Microsoft.Extensions.Options;
 namespace MediaServer.Hls;
 
 /// <summary>
-/// Turns every live stream of the <see cref="StreamHub"/> into an HLS stream: subscribes as each stream
-/// starts, runs one consumer task per stream (subscription → <see cref="HlsSegmenter"/> →
-/// <see cref="HlsStream"/>), ends the playlist when the subscription completes, and sweeps expired
-/// segments and ended streams once a second.
+/// Turns every live stream of the <see cref="StreamHub"/> into an HLS stream: as each stream starts, adds a
+/// frame sink that runs its <see cref="HlsSegmenter"/> on the publisher's thread (frames → segmenter →
+/// <see cref="HlsStream"/>), ends the playlist when the stream ends, and sweeps expired segments and ended
+/// streams once a second.
 /// </summary>
 public sealed class HlsService : IHostedService, IDisposable
 {
@@ -31,8 +32,7 @@ public sealed class HlsService : IHostedService, IDisposable
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
     private readonly ISegmentMuxerFactory _muxers;
-    private readonly ConcurrentDictionary<Subscription, Task> _consumers = new();
-    private readonly CancellationTokenSource _stopping = new();
+    private readonly ConcurrentDictionary<HlsOutput, byte> _outputs = new();
     private ITimer? _sweeper;
     private int _started;
 
@@ -53,8 +53,8 @@ public sealed class HlsService : IHostedService, IDisposable
         _muxers = muxerFactory ?? new TsSegmentMuxerFactory();
     }
 
-    /// <summary>Consumer tasks running (tests, status).</summary>
-    public int ActiveStreams => _consumers.Count;
+    /// <summary>Streams being segmented (tests, status).</summary>
+    public int ActiveStreams => _outputs.Count;
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
@@ -82,22 +82,13 @@ public sealed class HlsService : IHostedService, IDisposable
             await _sweeper.DisposeAsync().ConfigureAwait(false);
         }
 
-        await _stopping.CancelAsync().ConfigureAwait(false);
-        try
+        foreach (var output in _outputs.Keys)
         {
-            await Task.WhenAll(_consumers.Values).WaitAsync(cancellationToken).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-        {
-            // The host gave up waiting; the consumers end on their own.
+            output.Stop();
         }
     }
 
-    public void Dispose()
-    {
-        _sweeper?.Dispose();
-        _stopping.Dispose();
-    }
+    public void Dispose() => _sweeper?.Dispose();
 
     private void OnStreamStarted(LiveStream live)
     {
@@ -114,8 +105,6 @@ public sealed class HlsService : IHostedService, IDisposable
 
     private void Start(LiveStream live, bool replayGop)
     {
-        // Raised on the publisher's thread before its first frame: subscribe now, consume on the pool.
-        var subscription = live.Subscribe(replayGop);
         var stream = new HlsStream(live.Id, _options, _time);
         _store.Add(stream);
         var segmenter = new HlsSegmenter(
@@ -125,69 +114,100 @@ public sealed class HlsService : IHostedService, IDisposable
             _time,
             live.UpdateDiagnostic,
             _loggerFactory.CreateLogger<HlsSegmenter>());
-        _consumers[subscription] = Task.Run(() => ConsumeAsync(subscription, segmenter, stream));
+        var output = new HlsOutput(this, live, stream, segmenter);
+        _outputs[output] = 0;
+
+        // Raised on the publisher's thread before its first frame; from here on the segmenter runs on that thread,
+        // frame by frame, with no queue and no thread hop (it only copies into memory).
+        live.AddSink(output, replayGop);
     }
 
-    private async Task ConsumeAsync(Subscription subscription, HlsSegmenter segmenter, HlsStream stream)
+    /// <summary>One stream's HLS output: the <see cref="IFrameSink"/> that feeds its segmenter.</summary>
+    private sealed class HlsOutput(HlsService service, LiveStream live, HlsStream stream, HlsSegmenter segmenter) : IFrameSink
     {
-        var cancellationToken = _stopping.Token;
-        var failures = 0L;
-        var consecutiveFailures = 0;
-        try
-        {
-            while (await subscription.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
-            {
-                while (subscription.TryRead(out var frame))
-                {
-                    try
-                    {
-                        segmenter.Process(frame);
-                        consecutiveFailures = 0;
-                    }
-                    catch (Exception ex) when (ex is not OperationCanceledException)
-                    {
-                        // A frame the muxer chokes on is dropped and counted; the first failure is logged.
-                        // Only a muxer that fails on frame after frame ends this stream's HLS output.
-                        failures++;
-                        if (failures == 1)
-                        {
-                            _logger.LogWarning(ex, "HLS stream {StreamId}: a frame could not be segmented; dropping it", stream.StreamId);
-                        }
+        private long _failures;
+        private int _consecutiveFailures;
+        private int _done;
 
-                        if (++consecutiveFailures >= MaxConsecutiveFailures)
-                        {
-                            throw new InvalidOperationException($"{consecutiveFailures} frames in a row could not be segmented.", ex);
-                        }
-                    }
-                    finally
-                    {
-                        frame.Payload.Release();
-                    }
-                }
+        public void OnFrame(in MediaFrame frame)
+        {
+            if (Volatile.Read(ref _done) != 0)
+            {
+                return;
             }
 
-            segmenter.Complete();
-            _logger.LogInformation(
-                "HLS stream {StreamId} ended ({Segments} segments, {Failures} frames failed)",
-                stream.StreamId,
-                stream.NextSequenceNumber,
-                failures);
+            try
+            {
+                segmenter.Process(frame);
+                _consecutiveFailures = 0;
+            }
+            catch (Exception ex)
+            {
+                // A frame the muxer chokes on is dropped and counted; the first failure is logged. Only a muxer that
+                // fails on frame after frame ends this stream's HLS output. Nothing escapes to the publisher.
+                _failures++;
+                if (_failures == 1)
+                {
+                    service._logger.LogWarning(ex, "HLS stream {StreamId}: a frame could not be segmented; dropping it", stream.StreamId);
+                }
+
+                if (++_consecutiveFailures >= MaxConsecutiveFailures)
+                {
+                    Fail(new InvalidOperationException($"{_consecutiveFailures} frames in a row could not be segmented.", ex));
+                }
+            }
         }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+
+        public void OnEnded()
         {
-            segmenter.Complete();
+            if (Finish())
+            {
+                Complete();
+                service._logger.LogInformation(
+                    "HLS stream {StreamId} ended ({Segments} segments, {Failures} frames failed)",
+                    stream.StreamId,
+                    stream.NextSequenceNumber,
+                    _failures);
+            }
         }
-        catch (Exception ex)
+
+        /// <summary>The host is stopping: no more frames, and the playlist is ended.</summary>
+        public void Stop()
         {
-            // One stream's failure (e.g. a muxer bug) ends its HLS output only; the others go on.
-            _logger.LogError(ex, "HLS stream {StreamId} failed; its playlist is ended", stream.StreamId);
-            subscription.Stream.ReportDiagnostic("hls-failed", $"The HLS output failed: {ex.Message}");
+            live.RemoveSink(this); // after this no frame is being delivered, and none will be
+            if (Finish())
+            {
+                Complete();
+            }
+        }
+
+        private void Fail(Exception ex)
+        {
+            Finish();
+            live.RemoveSink(this); // we hold the stream's lock already (frame delivery); it is reentrant
+            service._logger.LogError(ex, "HLS stream {StreamId} failed; its playlist is ended", stream.StreamId);
+            live.ReportDiagnostic("hls-failed", $"The HLS output failed: {ex.Message}");
             stream.MarkEnded();
         }
-        finally
+
+        private bool Finish()
         {
-            subscription.Dispose();
-            _consumers.TryRemove(subscription, out _);
+            var first = Interlocked.Exchange(ref _done, 1) == 0;
+            service._outputs.TryRemove(this, out _);
+            return first;
+        }
+
+        private void Complete()
+        {
+            try
+            {
+                segmenter.Complete();
+            }
+            catch (Exception ex)
+            {
+                service._logger.LogError(ex, "HLS stream {StreamId}: the last segment could not be closed", stream.StreamId);
+                stream.MarkEnded();
+            }
         }
     }
 }

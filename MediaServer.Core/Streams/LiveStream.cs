@@ -11,6 +11,7 @@ public sealed class LiveStream
     private readonly StreamHubOptions _options;
     private readonly Lock _lock = new();
     private readonly List<Subscription> _subscribers = [];
+    private IFrameSink[] _sinks = []; // replaced, never changed in place: Distribute may iterate while a sink leaves
     private readonly List<MediaFrame> _gop = [];
     private long _gopBytes;
     private bool _gopOverflow;
@@ -115,31 +116,78 @@ public sealed class LiveStream
 
             if (replayGop)
             {
-                if (_metadata is { } metadata)
-                {
-                    subscription.Offer(metadata);
-                }
-
-                if (_videoConfig is { } video)
-                {
-                    subscription.Offer(video);
-                }
-
-                if (_audioConfig is { } audio)
-                {
-                    subscription.Offer(audio);
-                }
-
-                foreach (var frame in _gop)
-                {
-                    subscription.Offer(frame);
-                }
+                Replay(subscription.Offer);
             }
 
             _subscribers.Add(subscription);
         }
 
         return subscription;
+    }
+
+    /// <summary>
+    /// Adds a sink that gets every frame on the publisher's thread (see <see cref="IFrameSink"/>). With
+    /// <paramref name="replayGop"/> it first gets the metadata, the decoder configurations and the cached frames since
+    /// the last keyframe. On an ended stream the sink gets <see cref="IFrameSink.OnEnded"/> at once.
+    /// </summary>
+    public void AddSink(IFrameSink sink, bool replayGop)
+    {
+        lock (_lock)
+        {
+            if (!_ended)
+            {
+                if (replayGop)
+                {
+                    Replay(sink.OnFrame);
+                }
+
+                _sinks = [.. _sinks, sink];
+                return;
+            }
+        }
+
+        sink.OnEnded();
+    }
+
+    /// <summary>
+    /// Removes a sink. Once this returns the sink gets no more frames (a frame being delivered holds the lock this
+    /// takes); it does not get <see cref="IFrameSink.OnEnded"/> either.
+    /// </summary>
+    public void RemoveSink(IFrameSink sink)
+    {
+        lock (_lock)
+        {
+            var index = Array.IndexOf(_sinks, sink);
+            if (index >= 0)
+            {
+                _sinks = [.. _sinks.AsSpan(0, index), .. _sinks.AsSpan(index + 1)];
+            }
+        }
+    }
+
+    private delegate void FrameHandler(in MediaFrame frame);
+
+    private void Replay(FrameHandler handler)
+    {
+        if (_metadata is { } metadata)
+        {
+            handler(metadata);
+        }
+
+        if (_videoConfig is { } video)
+        {
+            handler(video);
+        }
+
+        if (_audioConfig is { } audio)
+        {
+            handler(audio);
+        }
+
+        foreach (var frame in _gop)
+        {
+            handler(frame);
+        }
     }
 
     /// <summary>Offers the current configurations to a subscriber resuming after drops (called under the lock).</summary>
@@ -257,6 +305,11 @@ public sealed class LiveStream
             }
 
             Remember(frame);
+            foreach (var sink in _sinks)
+            {
+                sink.OnFrame(frame);
+            }
+
             foreach (var subscriber in _subscribers)
             {
                 subscriber.Offer(frame);
@@ -267,6 +320,7 @@ public sealed class LiveStream
     internal void End()
     {
         Subscription[] subscribers;
+        IFrameSink[] sinks;
         lock (_lock)
         {
             if (_ended)
@@ -277,10 +331,17 @@ public sealed class LiveStream
             Volatile.Write(ref _ended, true);
             subscribers = [.. _subscribers];
             _subscribers.Clear();
+            sinks = _sinks;
+            _sinks = [];
             ClearGop();
             Replace(ref _videoConfig, null);
             Replace(ref _audioConfig, null);
             Replace(ref _metadata, null);
+        }
+
+        foreach (var sink in sinks)
+        {
+            sink.OnEnded();
         }
 
         foreach (var subscriber in subscribers)
