@@ -66,6 +66,17 @@ builder.Services.AddMediaServerHls(builder.Configuration.GetSection("MediaServer
 builder.Services.AddOpenApi();
 builder.Services.AddProblemDetails();
 
+// Kestrel's buffers in 64 KiB blocks: a video frame arrives in one receive call, not one per 4 KiB.
+builder.Services.AddSingleton<IMemoryPoolFactory<byte>, ReceiveBlockPoolFactory>();
+if (options.Network.InlineIo)
+{
+    // Read before the first socket exists (Kestrel binds when the app starts). With 20 publishers this took the
+    // server's CPU per stream-second from 3.4 to 2.7 ms (load verb, same run); see NetworkOptions.InlineIo.
+    Environment.SetEnvironmentVariable("DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS", "1");
+}
+
+builder.WebHost.UseSockets(sockets => sockets.UnsafePreferInlineScheduling = options.Network.InlineIo);
+
 builder.WebHost.ConfigureKestrel(kestrel =>
 {
     var address = options.BindAddress is "*" or "" ? null : IPAddress.Parse(options.BindAddress);
@@ -98,6 +109,21 @@ builder.WebHost.ConfigureKestrel(kestrel =>
 var app = builder.Build();
 
 app.UseExceptionHandler();
+if (options.Network.InlineIo)
+{
+    // Requests start on a socket engine thread (NetworkOptions.InlineIo). HLS is served from memory and stays there;
+    // the API and the recordings touch the database and the disk, so they move to the thread pool first.
+    app.Use(async (context, next) =>
+    {
+        if (!context.Request.Path.StartsWithSegments("/live", StringComparison.Ordinal))
+        {
+            await Task.Yield();
+        }
+
+        await next(context);
+    });
+}
+
 app.UseStatusCodePages();
 app.MapGet("/healthz", () => Results.Text("ok"));
 app.MapOpenApi("/openapi/{documentName}.json");

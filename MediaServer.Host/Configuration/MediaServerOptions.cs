@@ -29,6 +29,8 @@ public sealed class MediaServerOptions
 
     public RestreamOptions Restream { get; set; } = new();
 
+    public NetworkOptions Network { get; set; } = new();
+
     /// <summary>The public base URL without a trailing slash.</summary>
     public Uri GetPublicBaseUri()
     {
@@ -102,4 +104,15 @@ public sealed class RestreamOptions
 
     /// <summary>Upper bound of the reconnect backoff (1 s, 2 s, 4 s ... this), with ±20 % jitter.</summary>
     public int MaxBackoffSeconds { get; set; } = 30;
+}
+
+public sealed class NetworkOptions
+{
+    /// <summary>
+    /// Run socket completions and connection code on the socket engine's threads instead of handing each one to the
+    /// thread pool (Kestrel's <c>UnsafePreferInlineScheduling</c> with <c>DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS</c>):
+    /// an RTMP message is read, demuxed and segmented on the thread that saw it arrive. Work that blocks (the database)
+    /// moves to the thread pool first. Default on; off restores .NET's defaults.
+    /// </summary>
+    public bool InlineIo { get; set; } = true;
 }

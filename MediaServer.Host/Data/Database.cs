@@ -58,6 +58,10 @@ public sealed class Database
 
     public async Task<SqliteConnection> OpenAsync(CancellationToken cancellationToken = default)
     {
+        // SQLite's "async" calls run synchronously, and a write waits for the disk. Socket I/O runs inline on the
+        // socket engine's threads (NetworkOptions.InlineIo), so leave them before touching the file: a slow disk
+        // must not stall every connection that engine serves.
+        await Task.Yield();
         var connection = new SqliteConnection(ConnectionString);
         await connection.OpenAsync(cancellationToken);
         return connection;
