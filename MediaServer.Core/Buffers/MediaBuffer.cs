@@ -9,8 +9,10 @@ namespace MediaServer.Core.Buffers;
 /// <remarks>
 /// <para>Created with a reference count of one by <see cref="Rent"/>. Every holder that keeps the buffer
 /// beyond the call that handed it over calls <see cref="AddRef"/>, and every holder calls
-/// <see cref="Release"/> exactly once. The last release returns the array to <see cref="ArrayPool{T}.Shared"/>
+/// <see cref="Release"/> exactly once. The last release returns the array to <see cref="MediaArrayPool"/>
 /// and this object to a small pool, so steady-state streaming allocates nothing.</para>
+/// <para>A <see cref="Slice"/> is a view of part of another buffer (a frame inside the RTMP message it came in):
+/// it holds one reference on that buffer and gives it back on its last release.</para>
 /// <para>Only the creator writes into <see cref="Span"/>, before the buffer is shared.</para>
 /// </remarks>
 public sealed class MediaBuffer
@@ -21,6 +23,8 @@ public sealed class MediaBuffer
     private static readonly Lock s_poolLock = new();
 
     private byte[] _array = [];
+    private MediaBuffer? _parent;
+    private int _offset;
     private int _length;
     private int _refCount;
 
@@ -37,12 +41,12 @@ public sealed class MediaBuffer
         get
         {
             Debug.Assert(_refCount > 0, "MediaBuffer used after release.");
-            return _array.AsSpan(0, _length);
+            return _array.AsSpan(_offset, _length);
         }
     }
 
     /// <summary>The payload as memory (read-only by convention once shared).</summary>
-    public ReadOnlyMemory<byte> Memory => _array.AsMemory(0, _length);
+    public ReadOnlyMemory<byte> Memory => _array.AsMemory(_offset, _length);
 
     /// <summary>Current reference count (diagnostics and tests).</summary>
     public int RefCount => Volatile.Read(ref _refCount);
@@ -51,15 +55,38 @@ public sealed class MediaBuffer
     public static MediaBuffer Rent(int length)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(length);
-        MediaBuffer? buffer = null;
+        var buffer = RentObject();
+        buffer._array = length == 0 ? [] : MediaArrayPool.Rent(length);
+        buffer._length = length;
+        return buffer;
+    }
+
+    /// <summary>
+    /// A buffer of <paramref name="length"/> bytes of this one from <paramref name="start"/>, sharing its memory, with a
+    /// reference count of one; it holds a reference on this buffer until its own last release.
+    /// </summary>
+    public MediaBuffer Slice(int start, int length)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(start);
+        ArgumentOutOfRangeException.ThrowIfNegative(length);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(start, _length - length);
+        var slice = RentObject();
+        slice._parent = AddRef();
+        slice._array = _array;
+        slice._offset = _offset + start;
+        slice._length = length;
+        return slice;
+    }
+
+    private static MediaBuffer RentObject()
+    {
+        MediaBuffer? buffer;
         lock (s_poolLock)
         {
             s_pool.TryPop(out buffer);
         }
 
         buffer ??= new MediaBuffer();
-        buffer._array = length == 0 ? [] : ArrayPool<byte>.Shared.Rent(length);
-        buffer._length = length;
         buffer._refCount = 1;
         return buffer;
     }
@@ -102,12 +129,18 @@ public sealed class MediaBuffer
             throw new InvalidOperationException("MediaBuffer released more often than referenced.");
         }
 
-        if (_array.Length > 0)
+        if (_parent is { } parent)
         {
-            ArrayPool<byte>.Shared.Return(_array);
+            _parent = null;
+            parent.Release();
+        }
+        else if (_array.Length > 0)
+        {
+            MediaArrayPool.Return(_array);
         }
 
         _array = [];
+        _offset = 0;
         _length = 0;
         lock (s_poolLock)
         {

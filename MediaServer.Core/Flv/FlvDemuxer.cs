@@ -52,7 +52,15 @@ public static partial class FlvDemuxer
 
     private static volatile UnknownFourCc? s_lastUnknownFourCc;
 
-    public static partial FlvDemuxStatus Demux(FlvTagType type, long timestamp, ReadOnlySpan<byte> body, out MediaFrame frame, out string? unsupportedCodec)
+    public static partial FlvDemuxStatus Demux(FlvTagType type, long timestamp, ReadOnlySpan<byte> body, out MediaFrame frame, out string? unsupportedCodec) =>
+        Demux(type, timestamp, null, body, out frame, out unsupportedCodec);
+
+    /// <summary>
+    /// As <see cref="Demux(FlvTagType, long, ReadOnlySpan{byte}, out MediaFrame, out string?)"/>, for a body that lies
+    /// within <paramref name="owner"/> (an RTMP message's buffer): the frame's payload is a slice of it, holding a
+    /// reference on it, instead of a copy.
+    /// </summary>
+    public static FlvDemuxStatus Demux(FlvTagType type, long timestamp, MediaBuffer? owner, ReadOnlySpan<byte> body, out MediaFrame frame, out string? unsupportedCodec)
     {
         frame = default;
         unsupportedCodec = null;
@@ -69,14 +77,14 @@ public static partial class FlvDemuxer
 
         return type switch
         {
-            FlvTagType.Video => DemuxVideo(timestamp, body, out frame, out unsupportedCodec),
-            FlvTagType.Audio => DemuxAudio(timestamp, body, out frame, out unsupportedCodec),
-            FlvTagType.Script => DemuxScript(timestamp, body, out frame),
+            FlvTagType.Video => DemuxVideo(owner, timestamp, body, out frame, out unsupportedCodec),
+            FlvTagType.Audio => DemuxAudio(owner, timestamp, body, out frame, out unsupportedCodec),
+            FlvTagType.Script => DemuxScript(owner, timestamp, body, out frame),
             _ => FlvDemuxStatus.Ignored,
         };
     }
 
-    private static FlvDemuxStatus DemuxVideo(long timestamp, ReadOnlySpan<byte> body, out MediaFrame frame, out string? unsupportedCodec)
+    private static FlvDemuxStatus DemuxVideo(MediaBuffer? owner, long timestamp, ReadOnlySpan<byte> body, out MediaFrame frame, out string? unsupportedCodec)
     {
         frame = default;
         unsupportedCodec = null;
@@ -84,7 +92,7 @@ public static partial class FlvDemuxer
         var frameType = (FlvVideoFrameType)((first >> 4) & 0x07);
         if ((first & 0x80) != 0)
         {
-            return DemuxExVideo(frameType, (FlvVideoPacketType)(first & 0x0F), timestamp, body[1..], out frame, out unsupportedCodec);
+            return DemuxExVideo(owner, frameType, (FlvVideoPacketType)(first & 0x0F), timestamp, body[1..], out frame, out unsupportedCodec);
         }
 
         if (frameType == FlvVideoFrameType.Command)
@@ -117,13 +125,13 @@ public static partial class FlvDemuxer
         switch ((FlvAvcPacketType)body[1])
         {
             case FlvAvcPacketType.SequenceHeader:
-                frame = CreateFrame(MediaKind.Video, codec, flags | FrameFlags.Config, timestamp, 0, payload);
+                frame = CreateFrame(owner, MediaKind.Video, codec, flags | FrameFlags.Config, timestamp, 0, payload);
                 break;
             case FlvAvcPacketType.Nalu:
-                frame = CreateFrame(MediaKind.Video, codec, flags, timestamp, ReadSi24(body[2..]), payload);
+                frame = CreateFrame(owner, MediaKind.Video, codec, flags, timestamp, ReadSi24(body[2..]), payload);
                 break;
             case FlvAvcPacketType.EndOfSequence:
-                frame = CreateFrame(MediaKind.Video, codec, flags | FrameFlags.EndOfSequence, timestamp, 0, []);
+                frame = CreateFrame(owner, MediaKind.Video, codec, flags | FrameFlags.EndOfSequence, timestamp, 0, []);
                 break;
             default:
                 FlvThrow.Format(FlvError.InvalidPacketType);
@@ -133,7 +141,7 @@ public static partial class FlvDemuxer
         return FlvDemuxStatus.Frame;
     }
 
-    private static FlvDemuxStatus DemuxExVideo(FlvVideoFrameType frameType, FlvVideoPacketType packetType, long timestamp, ReadOnlySpan<byte> rest, out MediaFrame frame, out string? unsupportedCodec)
+    private static FlvDemuxStatus DemuxExVideo(MediaBuffer? owner, FlvVideoFrameType frameType, FlvVideoPacketType packetType, long timestamp, ReadOnlySpan<byte> rest, out MediaFrame frame, out string? unsupportedCodec)
     {
         frame = default;
         unsupportedCodec = null;
@@ -203,7 +211,7 @@ public static partial class FlvDemuxer
         switch (packetType)
         {
             case FlvVideoPacketType.SequenceStart:
-                frame = CreateFrame(MediaKind.Video, codec, flags | FrameFlags.Config, timestamp, 0, rest);
+                frame = CreateFrame(owner, MediaKind.Video, codec, flags | FrameFlags.Config, timestamp, 0, rest);
                 break;
             case FlvVideoPacketType.CodedFrames:
                 var compositionTime = 0;
@@ -218,13 +226,13 @@ public static partial class FlvDemuxer
                     rest = rest[Si24Length..];
                 }
 
-                frame = CreateFrame(MediaKind.Video, codec, flags, timestamp, compositionTime, rest);
+                frame = CreateFrame(owner, MediaKind.Video, codec, flags, timestamp, compositionTime, rest);
                 break;
             case FlvVideoPacketType.CodedFramesX:
-                frame = CreateFrame(MediaKind.Video, codec, flags, timestamp, 0, rest);
+                frame = CreateFrame(owner, MediaKind.Video, codec, flags, timestamp, 0, rest);
                 break;
             case FlvVideoPacketType.SequenceEnd:
-                frame = CreateFrame(MediaKind.Video, codec, flags | FrameFlags.EndOfSequence, timestamp, 0, []);
+                frame = CreateFrame(owner, MediaKind.Video, codec, flags | FrameFlags.EndOfSequence, timestamp, 0, []);
                 break;
             default:
                 // Multitrack/ModEx inside a multitrack header were rejected above.
@@ -235,7 +243,7 @@ public static partial class FlvDemuxer
         return FlvDemuxStatus.Frame;
     }
 
-    private static FlvDemuxStatus DemuxAudio(long timestamp, ReadOnlySpan<byte> body, out MediaFrame frame, out string? unsupportedCodec)
+    private static FlvDemuxStatus DemuxAudio(MediaBuffer? owner, long timestamp, ReadOnlySpan<byte> body, out MediaFrame frame, out string? unsupportedCodec)
     {
         frame = default;
         unsupportedCodec = null;
@@ -254,21 +262,21 @@ public static partial class FlvDemuxer
                     FlvAacPacketType.Raw => FrameFlags.None,
                     _ => FlvThrow.Format<FrameFlags>(FlvError.InvalidPacketType),
                 };
-                frame = CreateFrame(MediaKind.Audio, MediaCodec.Aac, flags, timestamp, 0, body[LegacyAacHeaderLength..]);
+                frame = CreateFrame(owner, MediaKind.Audio, MediaCodec.Aac, flags, timestamp, 0, body[LegacyAacHeaderLength..]);
                 return FlvDemuxStatus.Frame;
             case FlvSoundFormat.Mp3:
             case FlvSoundFormat.Mp3At8K:
-                frame = CreateFrame(MediaKind.Audio, MediaCodec.Mp3, FrameFlags.None, timestamp, 0, body[1..]);
+                frame = CreateFrame(owner, MediaKind.Audio, MediaCodec.Mp3, FrameFlags.None, timestamp, 0, body[1..]);
                 return FlvDemuxStatus.Frame;
             case FlvSoundFormat.ExHeader:
-                return DemuxExAudio((FlvAudioPacketType)(body[0] & 0x0F), timestamp, body[1..], out frame, out unsupportedCodec);
+                return DemuxExAudio(owner, (FlvAudioPacketType)(body[0] & 0x0F), timestamp, body[1..], out frame, out unsupportedCodec);
             default:
                 unsupportedCodec = GetLegacyAudioCodecName(format);
                 return FlvDemuxStatus.UnsupportedCodec;
         }
     }
 
-    private static FlvDemuxStatus DemuxExAudio(FlvAudioPacketType packetType, long timestamp, ReadOnlySpan<byte> rest, out MediaFrame frame, out string? unsupportedCodec)
+    private static FlvDemuxStatus DemuxExAudio(MediaBuffer? owner, FlvAudioPacketType packetType, long timestamp, ReadOnlySpan<byte> rest, out MediaFrame frame, out string? unsupportedCodec)
     {
         frame = default;
         unsupportedCodec = null;
@@ -333,11 +341,11 @@ public static partial class FlvDemuxer
                 return FlvDemuxStatus.UnsupportedCodec;
         }
 
-        frame = CreateFrame(MediaKind.Audio, codec, flags, timestamp, 0, rest);
+        frame = CreateFrame(owner, MediaKind.Audio, codec, flags, timestamp, 0, rest);
         return FlvDemuxStatus.Frame;
     }
 
-    private static FlvDemuxStatus DemuxScript(long timestamp, ReadOnlySpan<byte> body, out MediaFrame frame)
+    private static FlvDemuxStatus DemuxScript(MediaBuffer? owner, long timestamp, ReadOnlySpan<byte> body, out MediaFrame frame)
     {
         // RTMP publishers wrap metadata as "@setDataFrame", "onMetaData", {...}; FLV files carry
         // "onMetaData", {...}. The model keeps the unwrapped form.
@@ -354,7 +362,7 @@ public static partial class FlvDemuxer
             FlvThrow.Format(FlvError.InvalidScriptData);
         }
 
-        frame = CreateFrame(MediaKind.Data, MediaCodec.Script, FrameFlags.None, timestamp, 0, body);
+        frame = CreateFrame(owner, MediaKind.Data, MediaCodec.Script, FrameFlags.None, timestamp, 0, body);
         return FlvDemuxStatus.Frame;
     }
 
@@ -505,8 +513,14 @@ public static partial class FlvDemuxer
     /// <summary>Reads a big-endian signed 24-bit integer.</summary>
     internal static int ReadSi24(ReadOnlySpan<byte> source) => ((source[0] << 24) | (source[1] << 16) | (source[2] << 8)) >> 8;
 
-    private static MediaFrame CreateFrame(MediaKind kind, MediaCodec codec, FrameFlags flags, long timestamp, int compositionTime, ReadOnlySpan<byte> payload) =>
-        new(kind, codec, flags, timestamp, compositionTime, MediaBuffer.CopyOf(payload));
+    // The payload shares the message's buffer when it lies within it (no copy); otherwise it is copied.
+    private static MediaFrame CreateFrame(MediaBuffer? owner, MediaKind kind, MediaCodec codec, FrameFlags flags, long timestamp, int compositionTime, ReadOnlySpan<byte> payload)
+    {
+        var buffer = owner is not null && !payload.IsEmpty && owner.Span.Overlaps(payload, out var offset) && offset >= 0 && offset + payload.Length <= owner.Length
+            ? owner.Slice(offset, payload.Length)
+            : MediaBuffer.CopyOf(payload);
+        return new(kind, codec, flags, timestamp, compositionTime, buffer);
+    }
 
     private static string GetLegacyVideoCodecName(FlvVideoCodecId codecId) => codecId switch
     {

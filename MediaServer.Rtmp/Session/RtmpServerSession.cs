@@ -392,7 +392,7 @@ public sealed partial class RtmpServerSession
         string? codec;
         try
         {
-            status = FlvDemuxer.Demux(type, timestamp, body, out frame, out codec);
+            status = FlvDemuxer.Demux(type, timestamp, message.Payload, body, out frame, out codec);
         }
         catch (FlvFormatException ex)
         {
