@@ -29,13 +29,18 @@ public sealed record LivestreamRecord(
     DateTimeOffset UpdatedAt);
 
 /// <summary>
-/// Livestreams, each owned by one API key. Lookups by playback id (every HLS request of a signed stream)
-/// are served from an in-memory index kept in step with every write made through this store.
+/// Livestreams, each owned by one API key. Lookups by playback id (every HLS request) are served from an
+/// in-memory index kept in step with every write made through this store, and so is the answer "no such
+/// livestream" (open-mode streams, probes): only this store writes livestreams, and playback ids are ours.
 /// </summary>
 public sealed class LivestreamStore(Database database, TimeProvider time)
 {
+    /// <summary>Misses remembered at most; past this they are all forgotten (random ids must not grow the index).</summary>
+    public const int MaxCachedMisses = 10_000;
+
     private const string Columns = "id, api_key, name, record, stream_key, playback_id, playback_policy, enabled, restream_json, created_at, updated_at";
     private readonly ConcurrentDictionary<string, LivestreamRecord?> _byPlaybackId = new(StringComparer.Ordinal);
+    private int _cachedMisses;
 
     /// <summary>
     /// Raised after a livestream was created, updated or deleted through this store, with its playback id
@@ -88,6 +93,10 @@ public sealed class LivestreamStore(Database database, TimeProvider time)
         if (found is not null)
         {
             _byPlaybackId[playbackId] = found;
+        }
+        else if (_byPlaybackId.TryAdd(playbackId, null) && Interlocked.Increment(ref _cachedMisses) > MaxCachedMisses)
+        {
+            ForgetMisses();
         }
 
         return found;
@@ -147,6 +156,17 @@ public sealed class LivestreamStore(Database database, TimeProvider time)
         _byPlaybackId.TryRemove(livestream.PlaybackId, out _);
         Changed?.Invoke(livestream.PlaybackId);
         return deleted;
+    }
+
+    private void ForgetMisses()
+    {
+        foreach (var (id, record) in _byPlaybackId)
+        {
+            if (record is null && _byPlaybackId.TryRemove(new KeyValuePair<string, LivestreamRecord?>(id, null)))
+            {
+                Interlocked.Decrement(ref _cachedMisses);
+            }
+        }
     }
 
     /// <summary>128 random bits as 32 lowercase hex characters: unguessable, URL- and file-name-safe.</summary>
