@@ -145,6 +145,10 @@ run_load() { # server scenario args...
     echo "== $scenario / $server (pid $server_pid)"
     dotnet "$load_dll" load --rtmp "$rtmp_url" --hls "$hls_url" --pid "$server_pid" --input "$input" \
         --label "$server-$scenario" --json "$work/$scenario-$server.json" "$@" || echo "(the $server run reported errors)"
+    if [[ $server == nginx ]]; then
+        # nginx keeps its HLS output in files (here on tmpfs): memory outside its RSS, measured at the end of the run.
+        du -sb "$shm/$scenario" | cut -f1 >"$work/$scenario-nginx-tmpfs-bytes"
+    fi
     stop_server
 }
 
@@ -170,6 +174,8 @@ if has realtime; then
 echo "realtime: CPU ms per stream-second       $(ratio realtime .Server.CpuMsPerStreamSecond)"
 echo "realtime: RSS per stream MB              $(ratio realtime .Server.RssPerStreamMB)"
 echo "realtime: RSS median MB                  $(ratio realtime .Server.RssMedianMB)"
+echo "realtime: HLS window MB (listed segments)  $(ratio realtime .Lag.WindowMBMedian)"
+echo "realtime: nginx HLS files on tmpfs per stream MB (not in its RSS): $(awk -v b="$(cat "$work/realtime-nginx-tmpfs-bytes")" -v n="$PUBLISHERS" 'BEGIN { printf "%.2f", b / 1e6 / n }')"
 echo "realtime: segment lag p50 ms (keyframe)  $(ratio realtime .Lag.AfterKeyframeP50)"
 echo "realtime: segment lag p99 ms (keyframe)  $(ratio realtime .Lag.AfterKeyframeP99)"
 echo "realtime: segment lag p50 ms (last frame) $(ratio realtime .Lag.AfterLastFrameP50)"

@@ -110,6 +110,9 @@ internal sealed class LagProbe(HlsPlaylistClient playlist, LoadPublisher publish
 
     public List<double> AfterLastFrame { get; } = [];
 
+    /// <summary>Bytes of the segments listed in the playlist, once per poll that saw a new segment (each size known).</summary>
+    public List<double> WindowBytes { get; } = [];
+
     public int Unmatched { get; private set; }
 
     public string? Error { get; private set; }
@@ -122,6 +125,7 @@ internal sealed class LagProbe(HlsPlaylistClient playlist, LoadPublisher publish
         long next = -1;
         long firstDts = -1;
         long lastNew = 0;
+        var sizes = new Dictionary<long, long>();
         try
         {
             while (!cancellationToken.IsCancellationRequested)
@@ -144,7 +148,16 @@ internal sealed class LagProbe(HlsPlaylistClient playlist, LoadPublisher publish
                         continue;
                     }
 
-                    var length = await playlist.GetSegmentAsync(segment.Uri, headOnly: true, buffer, cancellationToken).ConfigureAwait(false);
+                    var (length, size) = await playlist.GetSegmentWithSizeAsync(segment.Uri, headOnly: true, buffer, cancellationToken).ConfigureAwait(false);
+                    if (size is { } known)
+                    {
+                        sizes[segment.Sequence] = known;
+                        if (view!.Segments.All(s => sizes.ContainsKey(s.Sequence)))
+                        {
+                            WindowBytes.Add(view.Segments.Sum(s => sizes[s.Sequence]));
+                        }
+                    }
+
                     var scan = TsScan.Read(buffer[0].AsSpan(0, length));
                     if (scan.FirstVideoDts < 0)
                     {

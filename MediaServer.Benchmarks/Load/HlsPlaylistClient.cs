@@ -127,7 +127,11 @@ internal sealed class HlsPlaylistClient(HttpClient http, Uri playlistUri)
     /// Downloads a segment into <paramref name="buffer"/> (grown as needed); with <paramref name="headOnly"/> reads only
     /// its first 64 KiB (asked with a Range header, the connection dropped if the server sends more). Returns the length.
     /// </summary>
-    public async Task<int> GetSegmentAsync(Uri uri, bool headOnly, byte[][] buffer, CancellationToken cancellationToken)
+    public async Task<int> GetSegmentAsync(Uri uri, bool headOnly, byte[][] buffer, CancellationToken cancellationToken) =>
+        (await GetSegmentWithSizeAsync(uri, headOnly, buffer, cancellationToken).ConfigureAwait(false)).Read;
+
+    /// <summary>As <see cref="GetSegmentAsync"/>, with the segment's whole size (from Content-Range or Content-Length).</summary>
+    public async Task<(int Read, long? Size)> GetSegmentWithSizeAsync(Uri uri, bool headOnly, byte[][] buffer, CancellationToken cancellationToken)
     {
         const int HeadBytes = 64 * 1024;
         using var request = new HttpRequestMessage(HttpMethod.Get, uri);
@@ -160,7 +164,7 @@ internal sealed class HlsPlaylistClient(HttpClient http, Uri playlistUri)
             }
 
             Interlocked.Add(ref _bytes, length);
-            return length;
+            return (length, response.Content.Headers.ContentRange?.Length ?? response.Content.Headers.ContentLength);
         }
     }
 }

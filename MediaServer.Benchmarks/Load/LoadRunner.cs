@@ -149,6 +149,7 @@ internal static class LoadRunner
 
         var closing = probes.SelectMany(p => p.AfterClosingKeyframe).ToList();
         var last = probes.SelectMany(p => p.AfterLastFrame).ToList();
+        var windowBytes = probes.SelectMany(p => p.WindowBytes).ToList();
         var downloads = viewers.SelectMany(v => v.DownloadMilliseconds).ToList();
         var errors = publishers.Select(p => p.Error).Concat(players.Select(p => p.Error)).Concat(viewers.Select(v => v.Error))
             .Concat(probes.Select(p => p.Error)).Concat(checkers.Select(c => c.Error)).OfType<string>().Distinct().Take(20).ToList();
@@ -170,7 +171,7 @@ internal static class LoadRunner
             ViewerBytesMB: Math.Round(viewers.Sum(v => v.Bytes) / 1e6, 1),
             PlayerBytesMB: Math.Round(players.Sum(p => p.Bytes) / 1e6, 1),
             Lag: probes.Length == 0 ? null : new LagFigures(closing.Count, Percentile(closing, 50), Percentile(closing, 99), closing.Count > 0 ? closing.Max() : double.NaN,
-                Percentile(last, 50), Percentile(last, 99), probes.Sum(p => p.Unmatched)),
+                Percentile(last, 50), Percentile(last, 99), probes.Sum(p => p.Unmatched), Percentile(windowBytes, 50) / 1e6),
             HlsViewers: viewers.Length == 0 ? null : new ViewerFigures(viewers.Length, viewers.Count(v => v.Behind), viewers.Sum(v => v.Missed), viewers.Max(v => v.MaxPending),
                 viewers.Sum(v => v.Segments), Percentile(downloads, 50), Percentile(downloads, 99), viewers.Count(v => v.Error is not null)),
             RtmpPlayers: players.Length == 0 ? null : new PlayerFigures(players.Length, players.Count(p => p.Error is null && p.Messages > 0), players.Sum(p => p.Messages)),
@@ -213,6 +214,7 @@ internal static class LoadRunner
         if (r.Lag is { } l)
         {
             rows.Add(("segment lag ms", $"after closing keyframe p50 {F(l.AfterKeyframeP50)} p99 {F(l.AfterKeyframeP99)} max {F(l.AfterKeyframeMax)}; after last frame p50 {F(l.AfterLastFrameP50)} p99 {F(l.AfterLastFrameP99)} ({l.Samples} segments, {l.Unmatched} unmatched)"));
+            rows.Add(("HLS window", $"{F(l.WindowMBMedian)} MB per stream (median bytes of the segments listed in a playlist)"));
         }
 
         if (r.HlsViewers is { } v)
@@ -248,7 +250,8 @@ internal sealed record RssPoint(double Seconds, double RssMB);
 internal sealed record ServerFigures(double CpuMilliseconds, double CpuMsPerStreamSecond, double CpuMsPerMediaSecond, double IngestMBPerCpuSecond, double CpuUtilisation,
     double RssBaselineMB, double RssStartMB, double RssMedianMB, double RssP99MB, double RssMaxMB, double RssEndMB, double RssPerStreamMB, List<RssPoint> RssTimeline);
 
-internal sealed record LagFigures(int Samples, double AfterKeyframeP50, double AfterKeyframeP99, double AfterKeyframeMax, double AfterLastFrameP50, double AfterLastFrameP99, int Unmatched);
+internal sealed record LagFigures(int Samples, double AfterKeyframeP50, double AfterKeyframeP99, double AfterKeyframeMax, double AfterLastFrameP50, double AfterLastFrameP99, int Unmatched,
+    double WindowMBMedian);
 
 internal sealed record ViewerFigures(int Count, int Behind, long MissedSegments, int MaxPending, long Segments, double DownloadP50Ms, double DownloadP99Ms, int Failed);
 
