@@ -32,12 +32,22 @@ public sealed class ChunkStreamReader : IDisposable
     public const int MaxChunkStreams = 1024;
 
     /// <summary>
-    /// Total declared length of messages in progress across all chunk streams: interleaving audio and video
-    /// needs two; 64 MiB allows several maximum-size messages without letting a peer pin unbounded memory.
+    /// Bytes reserved for messages in progress across all chunk streams: interleaving audio and video needs two;
+    /// 64 MiB allows several maximum-size messages without letting a peer pin unbounded memory.
     /// </summary>
     public const long MaxPendingBytes = 64L * 1024 * 1024;
 
+    /// <summary>
+    /// A message's buffer starts at most this large and doubles (up to the declared length) as its chunks arrive, so
+    /// a peer that declares 16 MiB and sends a few bytes holds a few bytes, not 16 MiB. Most video frames fit at once.
+    /// </summary>
+    public const int InitialReservation = 64 * 1024;
+
     private readonly Dictionary<int, ChunkStreamState> _streams = [];
+
+    /// <summary>Bytes reserved now for messages in progress (tests, diagnostics).</summary>
+    internal long ReservedBytes => _pendingBytes;
+
     private readonly int _maxMessageLength;
     private long _pendingBytes;
 
@@ -174,14 +184,17 @@ public sealed class ChunkStreamReader : IDisposable
 
         if (!inProgress)
         {
-            if (_pendingBytes + length > MaxPendingBytes)
-            {
-                RtmpProtocolException.Throw(RtmpProtocolError.TooMuchPendingData);
-            }
-
-            state.Partial = MediaBuffer.Rent(length);
+            state.Partial = Reserve(Math.Max(count, Math.Min(length, InitialReservation)));
             state.Received = 0;
-            _pendingBytes += length;
+        }
+        else if (state.Received + count > state.Partial!.Length)
+        {
+            // Grow as the data arrives: double, at least to what this chunk needs, at most to the declared length.
+            var grown = Reserve((int)Math.Min(length, Math.Max((long)state.Partial.Length * 2, state.Received + count)));
+            state.Partial.Span[..state.Received].CopyTo(grown.Span);
+            _pendingBytes -= state.Partial.Length;
+            state.Partial.Release();
+            state.Partial = grown;
         }
 
         reader.TryCopyTo(state.Partial!.Span.Slice(state.Received, count));
@@ -194,11 +207,22 @@ public sealed class ChunkStreamReader : IDisposable
 
         var payload = state.Partial!;
         state.Partial = null;
-        _pendingBytes -= length;
+        _pendingBytes -= payload.Length;
         message = new RtmpMessage(basic.ChunkStreamId, (RtmpMessageType)typeId, timestamp, streamId, payload);
         complete = true;
         ApplyControl(message);
         return true;
+    }
+
+    private MediaBuffer Reserve(int bytes)
+    {
+        if (_pendingBytes + bytes > MaxPendingBytes)
+        {
+            RtmpProtocolException.Throw(RtmpProtocolError.TooMuchPendingData);
+        }
+
+        _pendingBytes += bytes;
+        return MediaBuffer.Rent(bytes);
     }
 
     private void ApplyControl(in RtmpMessage message)
@@ -226,7 +250,7 @@ public sealed class ChunkStreamReader : IDisposable
             var csid = (int)Math.Min(BinaryPrimitives.ReadUInt32BigEndian(message.Span), int.MaxValue);
             if (_streams.TryGetValue(csid, out var aborted) && aborted.Partial is { } partial)
             {
-                _pendingBytes -= aborted.Length;
+                _pendingBytes -= partial.Length;
                 aborted.Partial = null;
                 partial.Release();
             }

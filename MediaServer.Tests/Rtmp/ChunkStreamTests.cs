@@ -211,6 +211,38 @@ public class ChunkStreamTests
     }
 
     [Test]
+    public void Read_LyingLengthsOnManyChunkStreams_ReserveWhatArrived_NotWhatWasDeclared()
+    {
+        // Twenty chunk streams each declare a 16 MiB message (320 MiB in all) and send one 128-byte chunk.
+        var bytes = new List<byte>();
+        for (var csid = 4; csid < 24; csid++)
+        {
+            bytes.Add((byte)csid);
+            bytes.AddRange(Convert.FromHexString("000000" + "FFFFFF" + "09" + "01000000"));
+            bytes.AddRange(new byte[128]);
+        }
+
+        using var reader = new ChunkStreamReader();
+        Assert.That(ReadAll(reader, [.. bytes]), Is.Empty);
+        Assert.That(reader.ReservedBytes, Is.EqualTo(20L * ChunkStreamReader.InitialReservation));
+    }
+
+    [Test]
+    public void Read_MessageLargerThanTheInitialReservation_GrowsAndReassembles()
+    {
+        var payload = new byte[3 * ChunkStreamReader.InitialReservation + 12_345];
+        new Random(7).NextBytes(payload);
+        var writer = new ArrayBufferWriter<byte>();
+        new ChunkStreamWriter().Write(writer, 6, RtmpMessageType.Video, 40, 1, payload);
+
+        using var reader = new ChunkStreamReader();
+        var messages = ReadAll(reader, writer.WrittenSpan.ToArray());
+        Assert.That(messages, Has.Count.EqualTo(1));
+        Assert.That(messages[0].SameAs(new TestMessage(6, RtmpMessageType.Video, 40, 1, payload)), Is.True);
+        Assert.That(reader.ReservedBytes, Is.Zero);
+    }
+
+    [Test]
     public void Read_TooManyChunkStreams_Throws()
     {
         // Zero-length fmt 0 messages on 1025 distinct chunk stream ids (3-byte basic header form).
