@@ -126,6 +126,7 @@ public sealed partial class RtmpServerSession
         _publishMessageStreamId = messageStreamId;
         _revokedRegistration = publisher.Revoked.Register(OnRevoked);
         _sessionCts!.CancelAfter(_options.PublisherIdleTimeout);
+        _idleTimerArmedAt = Environment.TickCount64;
 
         await _output.SendUserControlAsync(UserControlEvent.StreamBegin(messageStreamId), _token).ConfigureAwait(false);
         var info = RtmpCommand.StatusInfo("status", "NetStream.Publish.Start", $"{name} is now published.");

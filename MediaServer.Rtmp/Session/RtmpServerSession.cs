@@ -49,6 +49,7 @@ public sealed partial class RtmpServerSession
 
     // Acknowledgements (§5.4.3): bytes received, 64-bit here, sent as 32 bits (wraps).
     private long _bytesReceived;
+    private long _idleTimerArmedAt; // Environment.TickCount64 when the idle timeout was last re-armed
     private long _lastAckAt;
     private uint _ackWindow;
     private uint _lastWindowSent;
@@ -104,6 +105,7 @@ public sealed partial class RtmpServerSession
         {
             await HandshakeAsync(cancellationToken).ConfigureAwait(false);
             sessionCts.CancelAfter(_options.PublisherIdleTimeout);
+            _idleTimerArmedAt = Environment.TickCount64;
             await ReadLoopAsync().ConfigureAwait(false);
         }
         catch (RtmpProtocolException ex)
@@ -255,7 +257,14 @@ public sealed partial class RtmpServerSession
             if (_subscription is null && !_revoked)
             {
                 // Players may be silent; everyone else (publishers, connections that never publish) must not be.
-                _sessionCts!.CancelAfter(_options.PublisherIdleTimeout);
+                // Re-armed at most every eighth of the timeout, not on every read (a timer update each time): the
+                // peer is cut after between 7/8 of it and all of it without data.
+                var now = Environment.TickCount64;
+                if (now - _idleTimerArmedAt >= _options.PublisherIdleTimeout.TotalMilliseconds / 8)
+                {
+                    _idleTimerArmedAt = now;
+                    _sessionCts!.CancelAfter(_options.PublisherIdleTimeout);
+                }
             }
 
             await HandlePendingAsync().ConfigureAwait(false);

@@ -342,6 +342,25 @@ public class RtmpServerSessionTests
     }
 
     [Test]
+    public async Task Publish_SendingMoreOftenThanTheIdleTimeout_StaysOpen()
+    {
+        // The idle timer is re-armed at most every eighth of the timeout: steady data must keep re-arming it.
+        await using var harness = SessionHarness.Start(configure: o => o.PublisherIdleTimeout = TimeSpan.FromMilliseconds(400));
+        var streamId = await harness.ConnectAndCreateStreamAsync();
+        using var timeout = new CancellationTokenSource(SessionHarness.Timeout);
+        await harness.Client.PublishAsync(streamId, "steady", timeout.Token);
+        for (var i = 0; i < 15; i++)
+        {
+            await harness.Client.WriteMessageAsync(RtmpMessageType.Audio, (uint)(i * 100), (uint)streamId, new byte[] { 0xAF, 0x01, 0x21 }, timeout.Token);
+            await Task.Delay(100);
+        }
+
+        Assert.That(harness.Run.IsCompleted, Is.False, "1.5 s of audio every 100 ms with a 400 ms idle timeout");
+        await harness.WaitForEndAsync();
+        AssertEndedWith(harness, RtmpProtocolError.IdleTimeout);
+    }
+
+    [Test]
     public async Task Connect_ThenSilence_IsClosedByIdleTimeout()
     {
         await using var harness = SessionHarness.Start(configure: o => o.PublisherIdleTimeout = TimeSpan.FromMilliseconds(300));
