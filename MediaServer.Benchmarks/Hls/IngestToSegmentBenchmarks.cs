@@ -89,7 +89,7 @@ public class IngestToSegmentBenchmarks
             try
             {
                 if (_timeline.TryMap(message, out var type, out var timestamp, out var body)
-                    && FlvDemuxer.Demux(type, timestamp, body, out var frame, out _) == FlvDemuxStatus.Frame)
+                    && FlvDemuxer.Demux(type, timestamp, message.Payload, body, out var frame, out _) == FlvDemuxStatus.Frame)
                 {
                     try
                     {

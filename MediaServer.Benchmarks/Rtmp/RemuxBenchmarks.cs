@@ -111,7 +111,7 @@ public class RemuxBenchmarks
     private void OnMessage(in RtmpMessage message)
     {
         if (!_timeline.TryMap(message, out var type, out var timestamp, out var body)
-            || FlvDemuxer.Demux(type, timestamp, body, out var frame, out _) != FlvDemuxStatus.Frame)
+            || FlvDemuxer.Demux(type, timestamp, message.Payload, body, out var frame, out _) != FlvDemuxStatus.Frame)
         {
             return;
         }
