@@ -115,4 +115,14 @@ public sealed class NetworkOptions
     /// moves to the thread pool first. Default on; off restores .NET's defaults.
     /// </summary>
     public bool InlineIo { get; set; } = true;
+
+    /// <summary>
+    /// Socket engine threads with <see cref="InlineIo"/> (each runs its connections' reads, remuxing and HLS requests).
+    /// Unset: half the processors, at least one. One thread carries a few hundred real-time streams; fewer threads
+    /// batch more events per wake-up (20 publishers on 2 cores: 1 thread used 15 % less CPU than 2).
+    /// </summary>
+    public int? IoThreads { get; set; }
+
+    /// <summary>The socket engine threads to use: <see cref="IoThreads"/> or half the processors, at least one.</summary>
+    public int EffectiveIoThreads => IoThreads is { } threads && threads > 0 ? threads : Math.Max(1, Environment.ProcessorCount / 2);
 }
