@@ -40,8 +40,17 @@ public sealed class ChunkStreamReader : IDisposable
     /// <summary>
     /// A message's buffer starts at most this large and doubles (up to the declared length) as its chunks arrive, so
     /// a peer that declares 16 MiB and sends a few bytes holds a few bytes, not 16 MiB. Most video frames fit at once.
+    /// Only the first <see cref="GenerousMessages"/> messages in progress get it (an encoder interleaves two or three);
+    /// the others start at <see cref="SmallReservation"/>, so a peer opening a message on every chunk stream with one
+    /// byte each reserves 1024 x 4 KiB, not 1024 x 64 KiB.
     /// </summary>
     public const int InitialReservation = 64 * 1024;
+
+    /// <summary>See <see cref="InitialReservation"/>.</summary>
+    public const int SmallReservation = 4 * 1024;
+
+    /// <summary>See <see cref="InitialReservation"/>.</summary>
+    public const int GenerousMessages = 8;
 
     private readonly Dictionary<int, ChunkStreamState> _streams = [];
 
@@ -50,6 +59,7 @@ public sealed class ChunkStreamReader : IDisposable
 
     private readonly int _maxMessageLength;
     private long _pendingBytes;
+    private int _inProgress; // messages with a partial buffer
 
     public ChunkStreamReader(int maxMessageLength = MaxWireMessageLength)
     {
@@ -184,8 +194,10 @@ public sealed class ChunkStreamReader : IDisposable
 
         if (!inProgress)
         {
-            state.Partial = Reserve(Math.Max(count, Math.Min(length, InitialReservation)));
+            var start = _inProgress < GenerousMessages ? InitialReservation : SmallReservation;
+            state.Partial = Reserve(Math.Max(count, Math.Min(length, start)));
             state.Received = 0;
+            _inProgress++;
         }
         else if (state.Received + count > state.Partial!.Length)
         {
@@ -208,6 +220,7 @@ public sealed class ChunkStreamReader : IDisposable
         var payload = state.Partial!;
         state.Partial = null;
         _pendingBytes -= payload.Length;
+        _inProgress--;
         message = new RtmpMessage(basic.ChunkStreamId, (RtmpMessageType)typeId, timestamp, streamId, payload);
         complete = true;
         ApplyControl(message);
@@ -251,6 +264,7 @@ public sealed class ChunkStreamReader : IDisposable
             if (_streams.TryGetValue(csid, out var aborted) && aborted.Partial is { } partial)
             {
                 _pendingBytes -= partial.Length;
+                _inProgress--;
                 aborted.Partial = null;
                 partial.Release();
             }
@@ -290,6 +304,7 @@ public sealed class ChunkStreamReader : IDisposable
 
         _streams.Clear();
         _pendingBytes = 0;
+        _inProgress = 0;
     }
 
     private sealed class ChunkStreamState

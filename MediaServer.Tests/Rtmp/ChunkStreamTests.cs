@@ -210,21 +210,24 @@ public class ChunkStreamTests
         Assert.That(ex!.Reason, Is.EqualTo(reason));
     }
 
-    [Test]
-    public void Read_LyingLengthsOnManyChunkStreams_ReserveWhatArrived_NotWhatWasDeclared()
+    [TestCase(20)]
+    [TestCase(ChunkStreamReader.MaxChunkStreams - 1)]
+    public void Read_LyingLengthsOnManyChunkStreams_ReserveLittle_NotWhatWasDeclared(int streams)
     {
-        // Twenty chunk streams each declare a 16 MiB message (320 MiB in all) and send one 128-byte chunk.
-        var bytes = new List<byte>();
-        for (var csid = 4; csid < 24; csid++)
+        // Each chunk stream declares a 16 MiB message and sends one 1-byte chunk (Set Chunk Size 1 first).
+        var bytes = new List<byte>(Convert.FromHexString("02" + "000000" + "000004" + "01" + "00000000" + "00000001"));
+        for (var csid = 400; csid < 400 + streams; csid++)
         {
-            bytes.Add((byte)csid);
-            bytes.AddRange(Convert.FromHexString("000000" + "FFFFFF" + "09" + "01000000"));
-            bytes.AddRange(new byte[128]);
+            var rest = csid - 64;
+            bytes.AddRange([0x01, (byte)rest, (byte)(rest >> 8)]);
+            bytes.AddRange(Convert.FromHexString("000000" + "FFFFFF" + "09" + "01000000" + "00"));
         }
 
         using var reader = new ChunkStreamReader();
-        Assert.That(ReadAll(reader, [.. bytes]), Is.Empty);
-        Assert.That(reader.ReservedBytes, Is.EqualTo(20L * ChunkStreamReader.InitialReservation));
+        Assert.That(ReadAll(reader, [.. bytes]).Select(m => m.Type), Is.EqualTo(new[] { RtmpMessageType.SetChunkSize }));
+        var generous = Math.Min(streams, ChunkStreamReader.GenerousMessages);
+        Assert.That(reader.ReservedBytes, Is.EqualTo(((long)generous * ChunkStreamReader.InitialReservation) + ((long)(streams - generous) * ChunkStreamReader.SmallReservation)));
+        Assert.That(reader.ReservedBytes, Is.LessThan(5L * 1024 * 1024), "declared: streams x 16 MiB");
     }
 
     [Test]
