@@ -35,6 +35,7 @@ public sealed class HlsService : IHostedService, IDisposable
     private readonly ConcurrentDictionary<HlsOutput, byte> _outputs = new();
     private ITimer? _sweeper;
     private int _started;
+    private volatile bool _stopped;
 
     public HlsService(
         StreamHub hub,
@@ -77,6 +78,7 @@ public sealed class HlsService : IHostedService, IDisposable
     public async Task StopAsync(CancellationToken cancellationToken)
     {
         _hub.StreamStarted -= OnStreamStarted;
+        _stopped = true;
         if (_sweeper is not null)
         {
             await _sweeper.DisposeAsync().ConfigureAwait(false);
@@ -120,6 +122,10 @@ public sealed class HlsService : IHostedService, IDisposable
         // Raised on the publisher's thread before its first frame; from here on the segmenter runs on that thread,
         // frame by frame, with no queue and no thread hop (it only copies into memory).
         live.AddSink(output, replayGop);
+        if (_stopped)
+        {
+            output.Stop(); // started while the host was stopping, after StopAsync went through the outputs
+        }
     }
 
     /// <summary>One stream's HLS output: the <see cref="IFrameSink"/> that feeds its segmenter.</summary>
@@ -174,11 +180,15 @@ public sealed class HlsService : IHostedService, IDisposable
         /// <summary>The host is stopping: no more frames, and the playlist is ended.</summary>
         public void Stop()
         {
-            live.RemoveSink(this); // after this no frame is being delivered, and none will be
-            if (Finish())
+            // Done first, so a frame delivered from now on (a GOP replay still under way) is ignored; then out of the
+            // stream, which waits for a frame being delivered; then the segmenter is ours alone.
+            if (!Finish())
             {
-                Complete();
+                return;
             }
+
+            live.RemoveSink(this);
+            Complete();
         }
 
         private void Fail(Exception ex)
