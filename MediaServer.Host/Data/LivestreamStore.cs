@@ -40,6 +40,8 @@ public sealed class LivestreamStore(Database database, TimeProvider time)
 
     private const string Columns = "id, api_key, name, record, stream_key, playback_id, playback_policy, enabled, restream_json, created_at, updated_at";
     private readonly ConcurrentDictionary<string, LivestreamRecord?> _byPlaybackId = new(StringComparer.Ordinal);
+    private readonly Lock _cacheLock = new(); // a lookup's answer is cached only if no write came in between
+    private long _version; // writes through this store, under _cacheLock
     private int _cachedMisses;
 
     /// <summary>
@@ -68,7 +70,7 @@ public sealed class LivestreamStore(Database database, TimeProvider time)
         command.CommandText = $"INSERT INTO livestreams ({Columns}) VALUES ($id, $k, $n, $r, $sk, $pid, $pp, $e, $rs, $c, $u)";
         Bind(command, livestream);
         await command.ExecuteNonQueryAsync(cancellationToken);
-        _byPlaybackId[livestream.PlaybackId] = livestream;
+        Cache(livestream.PlaybackId, livestream);
         Changed?.Invoke(livestream.PlaybackId);
         return livestream;
     }
@@ -89,12 +91,27 @@ public sealed class LivestreamStore(Database database, TimeProvider time)
             return cached;
         }
 
+        var version = Interlocked.Read(ref _version);
         var found = await QuerySingleAsync("playback_id = $v", playbackId, cancellationToken);
-        if (found is not null)
+        var newMiss = false;
+        lock (_cacheLock)
         {
-            _byPlaybackId[playbackId] = found;
+            if (_version != version)
+            {
+                return found; // a write came in while we read: it may have changed or deleted this row
+            }
+
+            if (found is not null)
+            {
+                _byPlaybackId[playbackId] = found;
+            }
+            else
+            {
+                newMiss = _byPlaybackId.TryAdd(playbackId, null);
+            }
         }
-        else if (_byPlaybackId.TryAdd(playbackId, null) && Interlocked.Increment(ref _cachedMisses) > MaxCachedMisses)
+
+        if (newMiss && Interlocked.Increment(ref _cachedMisses) > MaxCachedMisses)
         {
             ForgetMisses();
         }
@@ -140,7 +157,7 @@ public sealed class LivestreamStore(Database database, TimeProvider time)
             """;
         Bind(command, updated);
         await command.ExecuteNonQueryAsync(cancellationToken);
-        _byPlaybackId[updated.PlaybackId] = updated;
+        Cache(updated.PlaybackId, updated);
         Changed?.Invoke(updated.PlaybackId);
         return updated;
     }
@@ -153,9 +170,26 @@ public sealed class LivestreamStore(Database database, TimeProvider time)
         command.Parameters.AddWithValue("$id", livestream.Id);
         command.Parameters.AddWithValue("$k", livestream.ApiKey);
         var deleted = await command.ExecuteNonQueryAsync(cancellationToken) == 1;
-        _byPlaybackId.TryRemove(livestream.PlaybackId, out _);
+        Cache(livestream.PlaybackId, null);
         Changed?.Invoke(livestream.PlaybackId);
         return deleted;
+    }
+
+    // After a write: the new record (null: deleted, forgotten so the next lookup reads the file), and a new version.
+    private void Cache(string playbackId, LivestreamRecord? record)
+    {
+        lock (_cacheLock)
+        {
+            _version++;
+            if (record is null)
+            {
+                _byPlaybackId.TryRemove(playbackId, out _);
+            }
+            else
+            {
+                _byPlaybackId[playbackId] = record;
+            }
+        }
     }
 
     private void ForgetMisses()
