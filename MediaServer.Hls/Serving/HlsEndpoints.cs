@@ -15,7 +15,8 @@ namespace MediaServer.Hls.Serving;
 /// — the live media playlist. Both <c>application/vnd.apple.mpegurl</c>, <c>Cache-Control: no-cache</c>
 /// (they change every segment).</item>
 /// <item><c>GET|HEAD /live/{streamId}/{session}-{sequence}.ts</c> — <c>video/mp2t</c>,
-/// <c>Cache-Control: public, max-age=31536000, immutable</c>. Immutable is safe because a segment name
+/// <c>Cache-Control: public, max-age=31536000, immutable</c>; a single byte range (<c>Range: bytes=…</c>) is
+/// answered with 206 (see <see cref="ByteRange"/>). Immutable is safe because a segment name
 /// never names two contents: the random per-run session id in it changes when a stream id is
 /// republished, and within a run sequence numbers only grow.</item>
 /// <item><c>OPTIONS</c> on both: CORS preflight (GET/HEAD, <c>Authorization</c> and <c>Range</c> headers).</item>
@@ -135,13 +136,30 @@ public static class HlsEndpoints
 
         try
         {
-            response.StatusCode = StatusCodes.Status200OK;
+            var length = segment!.Length;
             response.ContentType = SegmentContentType;
             response.Headers.CacheControl = SegmentCacheControl;
-            response.ContentLength = segment!.Length;
+            response.Headers.AcceptRanges = "bytes";
+            switch (ByteRange.Resolve(context.Request, length, out var start, out var count))
+            {
+                case ByteRangeKind.Unsatisfiable:
+                    response.StatusCode = StatusCodes.Status416RangeNotSatisfiable;
+                    response.Headers.ContentRange = $"bytes */{length}";
+                    response.ContentLength = 0;
+                    return;
+                case ByteRangeKind.Partial:
+                    response.StatusCode = StatusCodes.Status206PartialContent;
+                    response.Headers.ContentRange = $"bytes {start}-{start + count - 1}/{length}";
+                    break;
+                default:
+                    response.StatusCode = StatusCodes.Status200OK;
+                    break;
+            }
+
+            response.ContentLength = count;
             if (!HttpMethods.IsHead(context.Request.Method))
             {
-                await segment.Buffer.WriteToAsync(response.BodyWriter, context.RequestAborted).ConfigureAwait(false);
+                await segment.Buffer.WriteToAsync(response.BodyWriter, start, count, context.RequestAborted).ConfigureAwait(false);
             }
         }
         catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)

@@ -106,9 +106,13 @@ public sealed class SegmentBuffer : IBufferWriter<byte>
     }
 
     /// <summary>Writes the committed bytes to a pipe, chunk by chunk (no intermediate array).</summary>
-    public async ValueTask WriteToAsync(PipeWriter writer, CancellationToken cancellationToken)
+    public ValueTask WriteToAsync(PipeWriter writer, CancellationToken cancellationToken) =>
+        WriteToAsync(writer, 0, Length, cancellationToken);
+
+    /// <summary>Writes <paramref name="count"/> committed bytes from <paramref name="offset"/> to a pipe (a byte range).</summary>
+    public async ValueTask WriteToAsync(PipeWriter writer, long offset, long count, CancellationToken cancellationToken)
     {
-        var sequence = GetSequence();
+        var sequence = GetSequence().Slice(offset, count);
         foreach (var memory in sequence)
         {
             var result = await writer.WriteAsync(memory, cancellationToken).ConfigureAwait(false);

@@ -109,6 +109,71 @@ public class HlsEndpointsTests
         Assert.That(_stream.GetWindow()[0].Buffer.RefCount, Is.EqualTo(1), "the request's lease was returned");
     }
 
+    // The segment is 206,800 bytes over four 64 KiB chunks; ranges cross chunk edges.
+    [TestCase("bytes=0-65535", 0, 65536, TestName = "GetSegment_FirstBytesRange_206WithThoseBytes")]
+    [TestCase("bytes=65530-131080", 65530, 65551, TestName = "GetSegment_RangeAcrossChunks_206WithThoseBytes")]
+    [TestCase("bytes=200000-", 200000, 6800, TestName = "GetSegment_OpenEndedRange_206ToTheEnd")]
+    [TestCase("bytes=200000-999999", 200000, 6800, TestName = "GetSegment_RangePastTheEnd_206ClampedToTheEnd")]
+    [TestCase("bytes=-100", 206700, 100, TestName = "GetSegment_SuffixRange_206WithTheLastBytes")]
+    [TestCase("bytes=-999999", 0, 206800, TestName = "GetSegment_SuffixLongerThanTheSegment_206WithAll")]
+    public async Task GetSegment_SingleRange(string range, int start, int count)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/live/cam/abc-0.ts");
+        request.Headers.TryAddWithoutValidation("Range", range);
+        using var response = await _client.SendAsync(request);
+
+        Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.PartialContent));
+        Assert.That(response.Content.Headers.ContentRange!.ToString(), Is.EqualTo($"bytes {start}-{start + count - 1}/{_segmentBytes.Length}"));
+        Assert.That(response.Content.Headers.ContentLength, Is.EqualTo(count));
+        Assert.That(await response.Content.ReadAsByteArrayAsync(), Is.EqualTo(_segmentBytes.AsSpan(start, count).ToArray()));
+        Assert.That(_stream.GetWindow()[0].Buffer.RefCount, Is.EqualTo(1), "the request's lease was returned");
+    }
+
+    [TestCase("bytes=206800-", TestName = "GetSegment_RangeStartingAtTheEnd_416")]
+    [TestCase("bytes=-0", TestName = "GetSegment_EmptySuffixRange_416")]
+    public async Task GetSegment_UnsatisfiableRange_416WithTheLength(string range)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/live/cam/abc-0.ts");
+        request.Headers.TryAddWithoutValidation("Range", range);
+        using var response = await _client.SendAsync(request);
+
+        Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.RequestedRangeNotSatisfiable));
+        Assert.That(response.Content.Headers.ContentRange!.ToString(), Is.EqualTo($"bytes */{_segmentBytes.Length}"));
+        Assert.That(await response.Content.ReadAsByteArrayAsync(), Is.Empty);
+    }
+
+    [TestCase("Range", "bytes=0-9,20-29", TestName = "GetSegment_SeveralRanges_200Whole")]
+    [TestCase("Range", "items=0-9", TestName = "GetSegment_OtherRangeUnit_200Whole")]
+    [TestCase("Range", "bytes=9-1", TestName = "GetSegment_MalformedRange_200Whole")]
+    [TestCase("If-Range", "\"abc\"", TestName = "GetSegment_RangeWithIfRange_200Whole")]
+    public async Task GetSegment_RangeNotServed_200Whole(string header, string value)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/live/cam/abc-0.ts");
+        request.Headers.TryAddWithoutValidation(header, value);
+        if (header != "Range")
+        {
+            request.Headers.TryAddWithoutValidation("Range", "bytes=0-9");
+        }
+
+        using var response = await _client.SendAsync(request);
+
+        Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+        Assert.That(response.Headers.AcceptRanges, Is.EquivalentTo(new[] { "bytes" }));
+        Assert.That(await response.Content.ReadAsByteArrayAsync(), Is.EqualTo(_segmentBytes));
+    }
+
+    [Test]
+    public async Task HeadSegment_WithRange_206LengthAndNoBody()
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Head, "/live/cam/abc-0.ts");
+        request.Headers.TryAddWithoutValidation("Range", "bytes=10-19");
+        using var response = await _client.SendAsync(request);
+
+        Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.PartialContent));
+        Assert.That(response.Content.Headers.ContentLength, Is.EqualTo(10));
+        Assert.That(await response.Content.ReadAsByteArrayAsync(), Is.Empty);
+    }
+
     [Test]
     public async Task HeadSegment_Known_HasLengthAndNoBody()
     {
