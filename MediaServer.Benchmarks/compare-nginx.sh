@@ -11,7 +11,8 @@
 #   viewers   1 publisher + VIEWERS HLS viewers (skipped when VIEWERS=0, the default)
 # Needs: the .NET SDK, ffmpeg, jq, nginx with /usr/share/nginx/modules/ngx_rtmp_module.so. Loopback only.
 # Environment: DURATION (60s), FAST_DURATION (30s), WARMUP (15s, real-time scenarios), INPUT (an FLV to use instead of generating the reference),
-# SCENARIOS ("realtime fast", plus "viewers" when VIEWERS > 0), NO_BUILD=1 (use the existing Release builds), KEEP=1 (leave the temp folder with the JSON reports).
+# SCENARIOS ("realtime fast", plus "viewers" when VIEWERS > 0), REALTIME_ARGS (more load arguments for the realtime
+# scenario, e.g. "--burst 100ms"), NO_BUILD=1 (use the existing Release builds), KEEP=1 (leave the temp folder with the JSON reports).
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -159,7 +160,7 @@ ratio() { # scenario jq-path: ours / nginx
 
 has() { [[ " $SCENARIOS " == *" $1 "* ]]; }
 if has realtime; then
-    for server in ours nginx; do run_load "$server" realtime --publishers "$PUBLISHERS" --realtime --duration "$DURATION" --warmup "$WARMUP" --lag; done
+    for server in ours nginx; do run_load "$server" realtime --publishers "$PUBLISHERS" --realtime --duration "$DURATION" --warmup "$WARMUP" --lag ${REALTIME_ARGS:-}; done
 fi
 if has fast; then
     for server in ours nginx; do run_load "$server" fast --publishers "$FAST_PUBLISHERS" --fast --duration "$FAST_DURATION" --no-lag; done

@@ -18,6 +18,8 @@ internal sealed class LoadOptions
           --viewers V         HLS viewers, spread over the streams, fetching every new segment as a player (0)
           --realtime          publish at media speed (default); --fast: as fast as the server accepts;
           --speed X           publish at X times media speed (e.g. 30 for a long run)
+          --burst T           at real time or --speed, send the media due in each T of media time together at its
+                              end (what a server that merges reads for T sees; e.g. 100ms); default: each frame on time
           --duration T        wall-clock length of the run (60s); the hard bound of every loop
           --media-duration T  stop each publisher after this much media (e.g. 6h); the run ends when all did
           --warmup T          excluded from CPU/throughput figures after all publishers connect (5s)
@@ -46,6 +48,9 @@ internal sealed class LoadOptions
 
     /// <summary>Media speed multiple; 0 = as fast as accepted.</summary>
     public double Speed { get; set; } = 1;
+
+    /// <summary>With a speed: frames are sent in bursts, at the end of each this-long slice of media time.</summary>
+    public TimeSpan? Burst { get; set; }
 
     public TimeSpan Duration { get; set; } = TimeSpan.FromSeconds(60);
 
@@ -90,6 +95,7 @@ internal sealed class LoadOptions
                 case "--realtime": options.Speed = 1; break;
                 case "--fast": options.Speed = 0; break;
                 case "--speed": options.Speed = double.Parse(Value(), CultureInfo.InvariantCulture); break;
+                case "--burst": options.Burst = ParseDuration(Value()); break;
                 case "--duration": options.Duration = ParseDuration(Value()); break;
                 case "--media-duration": options.MediaDuration = ParseDuration(Value()); break;
                 case "--warmup": options.Warmup = ParseDuration(Value()); break;
@@ -112,6 +118,11 @@ internal sealed class LoadOptions
         if (options.Speed < 0 || options.Duration <= TimeSpan.Zero || options.Warmup >= options.Duration)
         {
             throw new ArgumentException("--speed must be ≥ 0 and --warmup shorter than --duration.");
+        }
+
+        if (options.Burst is { } burst && (burst <= TimeSpan.Zero || options.Speed == 0))
+        {
+            throw new ArgumentException("--burst needs a positive length and a publishing speed (--realtime or --speed).");
         }
 
         if ((options.Viewers > 0 || options.CheckSegments || options.Lag == true) && options.HlsTemplate is null)

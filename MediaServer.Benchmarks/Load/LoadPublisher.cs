@@ -129,6 +129,7 @@ internal sealed class LoadPublisher(int index, string key, LoadInput input, Load
 
         var limit = options.MediaDuration is { } d ? (long)d.TotalMilliseconds : long.MaxValue;
         var speed = options.Speed;
+        var burstMs = (long)(options.Burst?.TotalMilliseconds ?? 0);
         var start = Stopwatch.GetTimestamp();
         var previousSent = start;
         for (long loop = 0; ; loop++)
@@ -144,7 +145,8 @@ internal sealed class LoadPublisher(int index, string key, LoadInput input, Load
 
                 if (speed > 0)
                 {
-                    var due = start + (long)(timestamp / speed * Stopwatch.Frequency / 1000);
+                    var dueMs = burstMs > 0 ? (timestamp + burstMs - 1) / burstMs * burstMs : timestamp;
+                    var due = start + (long)(dueMs / speed * Stopwatch.Frequency / 1000);
                     var wait = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), due);
                     if (wait > TimeSpan.FromMilliseconds(1))
                     {

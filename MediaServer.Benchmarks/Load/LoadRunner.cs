@@ -160,7 +160,8 @@ internal static class LoadRunner
             PublishersLive: live,
             Players: o.Players,
             Viewers: o.Viewers,
-            Speed: o.Speed == 0 ? "fast" : o.Speed.ToString(CultureInfo.InvariantCulture) + "x",
+            Speed: (o.Speed == 0 ? "fast" : o.Speed.ToString(CultureInfo.InvariantCulture) + "x")
+                + (o.Burst is { } burst ? $" in {burst.TotalMilliseconds:0} ms bursts" : ""),
             InputBitRateMbps: Math.Round(input.BitRate / 1e6, 3),
             WindowSeconds: Math.Round(seconds, 2),
             MediaSeconds: Math.Round(mediaSeconds, 1),
