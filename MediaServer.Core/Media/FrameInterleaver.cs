@@ -14,6 +14,11 @@ namespace MediaServer.Core.Media;
 /// alone (an audio-only stream: from then on it passes through), ordering is as above. A track waits for the other only once a media
 /// frame (not just a configuration) of the other has been seen. It waits at most <see cref="MaxDelayMs"/> of its own media (a track that stops does not hold the other
 /// back for longer) and at most <see cref="MaxQueuedFrames"/> frames.</item>
+/// <item>Video does not wait for audio that cannot be earlier: when the audio track is caught up (its newest frame plus
+/// its frame interval, taken from its last two timestamps, reaches the video frame), the video frame leaves at
+/// once. In a steady stream a keyframe, and so the segment it closes, goes out as it arrives, not one audio frame
+/// later. Should the next audio frame come a millisecond early after all (FLV timestamps are rounded), it lands
+/// just after the cut: nothing is lost.</item>
 /// <item>Heads more than <see cref="MaxSkewMs"/> apart are not comparable (a timestamp jump on one track): they
 /// leave in arrival order.</item>
 /// </list>
@@ -28,11 +33,16 @@ public sealed class FrameInterleaver
     /// <summary>Heads further apart than this are on different timelines (a jump), not out of step.</summary>
     public const long MaxSkewMs = 10_000;
 
+    /// <summary>Audio frame intervals above this are gaps, not a frame duration (AAC: 21-64 ms; MP3: 24-72 ms).</summary>
+    public const long MaxAudioStepMs = 250;
+
     private readonly Queue<(MediaFrame Frame, long Order)> _audio = new();
     private readonly Queue<(MediaFrame Frame, long Order)> _video = new();
     private long _order;
     private long _newestAudio;
     private long _newestVideo;
+    private long _lastAudio;
+    private long _audioStep;
     private bool _sawAudio;
     private bool _sawVideo;
     private bool _started;
@@ -67,7 +77,15 @@ public sealed class FrameInterleaver
         }
         else
         {
-            _sawAudio |= !frame.IsConfig;
+            if (!frame.IsConfig)
+            {
+                // The interval between the last two audio frames; 0 (unknown) across a jump or a reordering.
+                var step = frame.Timestamp - _lastAudio;
+                _audioStep = _sawAudio && step is > 0 and <= MaxAudioStepMs ? step : 0;
+                _lastAudio = frame.Timestamp;
+                _sawAudio = true;
+            }
+
             _newestAudio = _audio.Count == 0 ? frame.Timestamp : Math.Max(_newestAudio, frame.Timestamp);
             _audio.Enqueue((frame, _order++));
         }
@@ -98,7 +116,8 @@ public sealed class FrameInterleaver
         }
         else if (haveVideo)
         {
-            from = flush || !_sawAudio || Count >= MaxQueuedFrames || _newestVideo - video.Frame.Timestamp > MaxDelayMs ? _video : null;
+            from = flush || !_sawAudio || Count >= MaxQueuedFrames || _newestVideo - video.Frame.Timestamp > MaxDelayMs
+                || AudioCaughtUp(video.Frame.Timestamp) ? _video : null;
         }
 
         if (from is null)
@@ -110,6 +129,10 @@ public sealed class FrameInterleaver
         frame = from.Dequeue().Frame;
         return true;
     }
+
+    /// <summary>Whether the next audio frame, at the interval seen so far, is due at or after <paramref name="timestamp"/>.</summary>
+    private bool AudioCaughtUp(long timestamp) =>
+        _audioStep > 0 && _lastAudio + _audioStep >= timestamp;
 
     /// <summary>Releases every queued frame (the consumer is going away without processing them).</summary>
     public void Clear()

@@ -49,6 +49,53 @@ public class FrameInterleaverTests
     }
 
     [Test]
+    public void TryTake_AudioCaughtUp_VideoLeavesAsItArrives()
+    {
+        // 48 kHz AAC (21.33 ms, rounded to 21/22 in FLV) and 30 fps video, sent in timestamp order: the audio
+        // before each video frame is at most one audio interval older, so no earlier audio can follow it.
+        var interleaver = new FrameInterleaver(1000);
+        MediaFrame[] sent = [Audio(0), Video(0), Audio(21), Video(33), Audio(43), Audio(64), Video(67), Audio(85), Video(100)];
+        foreach (var frame in sent)
+        {
+            var taken = Run(interleaver, [frame], flushAtEnd: false);
+            if (frame.IsVideo && frame.Timestamp > 0)
+            {
+                Assert.That(taken.LastOrDefault(), Is.EqualTo("V" + frame.Timestamp), "the video frame leaves on arrival (after the audio before it)");
+            }
+        }
+
+        Assert.That(interleaver.Count, Is.Zero);
+    }
+
+    [Test]
+    public void TryTake_AudioBehindTheVideo_VideoWaitsForIt()
+    {
+        var interleaver = new FrameInterleaver(1000);
+        Assert.That(Run(interleaver, [Audio(0), Audio(21), Video(0), Video(67)], flushAtEnd: false), Is.EqualTo(new[] { "V0", "A0", "A21" }),
+            "audio 21 + 21 ms is before video 67: audio at 42 may still come");
+        Assert.That(Run(interleaver, [Audio(43)], flushAtEnd: false), Is.EqualTo(new[] { "A43" }), "the next audio, at 64, may still be earlier");
+        Assert.That(Run(interleaver, [Audio(64)], flushAtEnd: false), Is.EqualTo(new[] { "A64", "V67" }), "audio 64 + 21 reaches 67");
+    }
+
+    [Test]
+    public void TryTake_AudioEarlierThanItsInterval_StillComesOut()
+    {
+        // Released at 42 (21 + 21) on the interval seen; the next audio comes at 41 after all: it follows the video.
+        var interleaver = new FrameInterleaver(1000);
+        var taken = Run(interleaver, [Audio(0), Audio(21), Video(42), Audio(41), Audio(63)], flushAtEnd: true);
+        Assert.That(taken, Is.EqualTo(new[] { "A0", "A21", "V42", "A41", "A63" }));
+    }
+
+    [Test]
+    public void TryTake_AudioGapLongerThanAFrame_VideoWaits()
+    {
+        // A 300 ms gap between audio frames is no frame interval: nothing says when the next audio comes.
+        var interleaver = new FrameInterleaver(1000);
+        Assert.That(Run(interleaver, [Audio(0), Audio(300), Video(310)], flushAtEnd: false), Is.EqualTo(new[] { "A0", "A300" }));
+        Assert.That(interleaver.Count, Is.EqualTo(1));
+    }
+
+    [Test]
     public void TryTake_VideoOnly_PassesThroughAtOnce()
     {
         var interleaver = new FrameInterleaver(100);
