@@ -195,6 +195,7 @@ public sealed class HlsService : IHostedService, IDisposable
         {
             Finish();
             live.RemoveSink(this); // we hold the stream's lock already (frame delivery); it is reentrant
+            segmenter.Abandon(); // queued frames and the segment being built go back to their pools
             service._logger.LogError(ex, "HLS stream {StreamId} failed; its playlist is ended", stream.StreamId);
             live.ReportDiagnostic("hls-failed", $"The HLS output failed: {ex.Message}");
             stream.MarkEnded();

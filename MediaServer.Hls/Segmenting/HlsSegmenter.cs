@@ -279,6 +279,28 @@ public sealed class HlsSegmenter
         TrackTimestamps(frame, ref lastDts, leads);
     }
 
+    /// <summary>
+    /// The output failed: no more frames are processed and nothing more is published. Frames waiting in the
+    /// interleaver, the segment being built and segments held back go back to their pools; segments already
+    /// published stay with the stream.
+    /// </summary>
+    public void Abandon()
+    {
+        _ended = true;
+        _interleaver.Clear();
+        if (_segment is not null)
+        {
+            Discard();
+        }
+
+        foreach (var held in _heldBack)
+        {
+            held.Buffer.Release();
+        }
+
+        _heldBack.Clear();
+    }
+
     /// <summary>The stream ended: closes the last segment and ends the playlist (EXT-X-ENDLIST).</summary>
     public void Complete()
     {

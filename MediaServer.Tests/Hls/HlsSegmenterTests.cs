@@ -41,6 +41,28 @@ public class HlsSegmenterTests
     }
 
     [Test]
+    public void Abandon_MidSegmentWithFramesQueued_ReturnsEveryBufferAndPublishesNothingMore()
+    {
+        using var h = new SegmenterHarness();
+        h.Feed(VideoConfig());
+        h.Feed(AudioConfig());
+        h.FeedVideo(0, 60, gopFrames: 50); // segment 0 published, segment 1 (from 2000) being built
+        var queued = Audio(5000); // ahead of the video: waits in the interleaver
+        h.Segmenter.Process(queued);
+        var published = h.Stream.GetWindow().Select(s => s.Buffer).ToArray();
+        Assert.That(queued.Payload.RefCount, Is.EqualTo(2), "the caller's and the interleaver's");
+
+        h.Segmenter.Abandon();
+        h.Feed(Video(10_000, key: true));
+
+        Assert.That(queued.Payload.RefCount, Is.EqualTo(1), "the interleaver let go of the queued frame");
+        queued.Payload.Release();
+        Assert.That(h.Stream.GetWindow().Select(s => s.Buffer), Is.EqualTo(published), "nothing published after it");
+        Assert.That(published.Select(b => b.RefCount), Is.All.EqualTo(1), "published segments stay with the stream");
+        Assert.That(h.Describe(), Has.Length.EqualTo(published.Length));
+    }
+
+    [Test]
     public void Process_FramesBeforeFirstKeyframe_AreDropped()
     {
         using var h = new SegmenterHarness();
