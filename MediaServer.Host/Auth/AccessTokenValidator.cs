@@ -61,7 +61,7 @@ public sealed class AccessTokenValidator(ApiKeyStore keys, IOptions<AuthOptions>
             return Fail("the access token has no apikey claim");
         }
 
-        var key = await keys.FindAsync(apiKey, cancellationToken);
+        var key = await keys.FindCachedAsync(apiKey, cancellationToken);
         if (key is null || key.IsRevoked)
         {
             return Fail("unknown or revoked API key");

@@ -114,7 +114,7 @@ internal sealed class LivestreamResolver : IStreamResolver, IDisposable
             return StreamResolution.Refuse(StreamRefusal.Unauthorized, "This livestream is disabled.");
         }
 
-        var owner = await _keys.FindAsync(livestream.ApiKey, cancellationToken);
+        var owner = await _keys.FindCachedAsync(livestream.ApiKey, cancellationToken);
         if (owner is null || owner.IsRevoked)
         {
             return StreamResolution.Refuse(StreamRefusal.Unauthorized, "The API key that owns this livestream was revoked.");

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Globalization;
 using System.Security.Cryptography;
 using Microsoft.Data.Sqlite;
@@ -12,6 +13,20 @@ public sealed record ApiKeyRecord(string ApiKey, string Secret, string Name, Dat
 /// <summary>API key + secret pairs. Secrets must be kept readable: HS256 verification needs them.</summary>
 public sealed class ApiKeyStore(Database database, TimeProvider time)
 {
+    /// <summary>
+    /// How long <see cref="FindCachedAsync"/> answers from memory. Every signed HLS request validates its token,
+    /// and 500 viewers make about 500 requests a second; this keeps them off SQLite. A key revoked through this
+    /// store is refused at once; revoked from the CLI (another process) within this time.
+    /// </summary>
+    public static readonly TimeSpan CacheFor = TimeSpan.FromSeconds(5);
+
+    /// <summary>Keys (and unknown keys, which forged tokens bring) remembered at most; then the cache starts over.</summary>
+    public const int MaxCachedKeys = 10_000;
+
+    private readonly ConcurrentDictionary<string, (ApiKeyRecord? Record, long At)> _cache = new(StringComparer.Ordinal);
+
+    internal int CachedKeys => _cache.Count;
+
     public async Task<ApiKeyRecord> CreateAsync(string? name, CancellationToken cancellationToken = default)
     {
         var record = new ApiKeyRecord(
@@ -28,6 +43,7 @@ public sealed class ApiKeyStore(Database database, TimeProvider time)
         command.Parameters.AddWithValue("$n", record.Name);
         command.Parameters.AddWithValue("$c", Format(record.CreatedAt));
         await command.ExecuteNonQueryAsync(cancellationToken);
+        _cache.TryRemove(record.ApiKey, out _);
         return record;
     }
 
@@ -39,6 +55,25 @@ public sealed class ApiKeyStore(Database database, TimeProvider time)
         command.Parameters.AddWithValue("$k", apiKey);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         return await reader.ReadAsync(cancellationToken) ? Read(reader) : null;
+    }
+
+    /// <summary>As <see cref="FindAsync"/>, answered from memory for up to <see cref="CacheFor"/>.</summary>
+    public async Task<ApiKeyRecord?> FindCachedAsync(string apiKey, CancellationToken cancellationToken = default)
+    {
+        if (_cache.TryGetValue(apiKey, out var cached) && time.GetElapsedTime(cached.At) < CacheFor)
+        {
+            return cached.Record;
+        }
+
+        var at = time.GetTimestamp();
+        var record = await FindAsync(apiKey, cancellationToken);
+        if (_cache.Count >= MaxCachedKeys)
+        {
+            _cache.Clear();
+        }
+
+        _cache[apiKey] = (record, at);
+        return record;
     }
 
     public async Task<IReadOnlyList<ApiKeyRecord>> ListAsync(CancellationToken cancellationToken = default)
@@ -64,7 +99,9 @@ public sealed class ApiKeyStore(Database database, TimeProvider time)
         command.CommandText = "UPDATE api_keys SET revoked_at = $r WHERE api_key = $k AND revoked_at IS NULL";
         command.Parameters.AddWithValue("$k", apiKey);
         command.Parameters.AddWithValue("$r", Format(time.GetUtcNow()));
-        return await command.ExecuteNonQueryAsync(cancellationToken) == 1;
+        var revoked = await command.ExecuteNonQueryAsync(cancellationToken) == 1;
+        _cache.TryRemove(apiKey, out _);
+        return revoked;
     }
 
     internal static string Format(DateTimeOffset value) => value.UtcDateTime.ToString("O", CultureInfo.InvariantCulture);
