@@ -1,12 +1,13 @@
 using System.Buffers;
 using System.Diagnostics;
 using System.IO.Pipelines;
+using MediaServer.Core.Buffers;
 
 namespace MediaServer.Hls.Storage;
 
 /// <summary>
 /// The bytes of one segment: an append-only chain of pooled chunks (<see cref="ChunkSize"/> bytes each,
-/// from the segment chunk pool), written through <see cref="IBufferWriter{T}"/> by the TS muxer
+/// from <see cref="MediaArrayPool"/>), written through <see cref="IBufferWriter{T}"/> by the TS muxer
 /// and read back as a <see cref="ReadOnlySequence{T}"/> without being copied into one array.
 /// </summary>
 /// <remarks>
@@ -25,17 +26,6 @@ public sealed class SegmentBuffer : IBufferWriter<byte>
     /// <summary>Chunk size: 64 KiB keeps a 2 s segment at a few Mbit/s in ~10 chunks and stays below the
     /// large object heap threshold, so pooled arrays are cheap to keep.</summary>
     public const int ChunkSize = 64 * 1024;
-
-    /// <summary>
-    /// Chunks kept for reuse: 2048 × 64 KiB = 128 MiB at most, idle. A live stream keeps its window and the
-    /// removed segments still downloadable (RFC 8216 §6.2.2), about 14 segments, and swaps one segment's chunks
-    /// every segment duration. <see cref="ArrayPool{T}.Shared"/> holds a few dozen arrays of one size per core
-    /// and drops the rest of a burst of returns, so with many streams most chunks became garbage that lived
-    /// long enough to reach gen 2 and the resident memory grew by hundreds of MB (load verb, 20 publishers).
-    /// </summary>
-    public const int MaxPooledChunks = 2048;
-
-    private static readonly ArrayPool<byte> s_chunks = ArrayPool<byte>.Create(ChunkSize, MaxPooledChunks);
 
     private Chunk? _head;
     private Chunk? _tail;
@@ -171,7 +161,7 @@ public sealed class SegmentBuffer : IBufferWriter<byte>
         while (chunk is not null)
         {
             var next = chunk.Next as Chunk;
-            s_chunks.Return(chunk.Array);
+            MediaArrayPool.Return(chunk.Array);
             chunk.Array = [];
             chunk = next;
         }
@@ -191,8 +181,10 @@ public sealed class SegmentBuffer : IBufferWriter<byte>
             return tail;
         }
 
-        // Larger asks (never from the TS muxer, which writes 188-byte packets) get a plain array the pool drops on return.
-        var chunk = new Chunk(s_chunks.Rent(Math.Max(ChunkSize, sizeHint)));
+        // Chunks come from the media array pool: a whole segment's chunks go back at once when it expires, and
+        // ArrayPool.Shared would drop most of them (they became gen-2 garbage; 20 streams grew by hundreds of MB).
+        // Larger asks never come from the TS muxer, which writes 188-byte packets.
+        var chunk = new Chunk(MediaArrayPool.Rent(Math.Max(ChunkSize, sizeHint)));
         if (tail is null)
         {
             _tail = chunk;
