@@ -203,6 +203,10 @@ flv_file = (b"FLV\x01\x05\x00\x00\x00\x09\x00\x00\x00\x00" + flv_tag(18, 0, h(ON
 write("flv", "file", b"\x03" + flv_file)
 write("flv", "file-split", b"\x1f" + flv_file)
 
+# ---- chunk: an aggregate message (type 22) of FLV-tag sub-messages, as relays send (RtmpAggregateTests)
+aggregate = flv_tag(8, 5000, h("AF 00 1210")) + flv_tag(9, 5000, h("17 01 000050 00000002 6588")) + flv_tag(8, 5023, h("AF 01 211B 8000"))
+write("chunk", "aggregate", b"\x7f" + message(4, 22, aggregate, timestamp=1000, stream_id=1))
+
 # ---- avc (AvcDecoderConfigurationRecordTests, MediaTestData.X264HighAvcC, SequenceParameterSetTests)
 X264 = "0164000dffe100196764000dacd94141fb011000000300100000030320f142996001000668ebe3cb22c0fdf8f800"
 write("avc", "x264-high", h(X264))

@@ -335,6 +335,9 @@ public sealed partial class RtmpServerSession
             case RtmpMessageType.DataAmf3:
                 OnMedia(message);
                 return ValueTask.CompletedTask;
+            case RtmpMessageType.Aggregate:
+                OnAggregate(message);
+                return ValueTask.CompletedTask;
             case RtmpMessageType.CommandAmf0:
             case RtmpMessageType.CommandAmf3:
                 return HandleCommandAsync(ParseCommand(message), message.MessageStreamId);
@@ -365,8 +368,8 @@ public sealed partial class RtmpServerSession
 
                 return ValueTask.CompletedTask;
             default:
-                // Set Chunk Size and Abort were applied by the chunk reader; Acknowledgement, shared objects and
-                // aggregate messages carry nothing we act on.
+                // Set Chunk Size and Abort were applied by the chunk reader; Acknowledgement and shared objects
+                // carry nothing we act on.
                 return ValueTask.CompletedTask;
         }
     }
@@ -380,6 +383,43 @@ public sealed partial class RtmpServerSession
         catch (AmfException ex)
         {
             throw new RtmpProtocolException(RtmpProtocolError.InvalidCommand, $"Malformed command: {ex.Message}", ex);
+        }
+    }
+
+    /// <summary>
+    /// An aggregate message (§7.1.6): its audio, video and data sub-messages go through <see cref="OnMedia"/> as if
+    /// sent one by one, as slices of the aggregate's buffer (no copy), on the aggregate's message stream and timeline.
+    /// A malformed sub-message drops it and the rest of the aggregate, counted with the malformed frames.
+    /// </summary>
+    private void OnAggregate(in RtmpMessage message)
+    {
+        var offset = 0;
+        var first = (uint?)null;
+        try
+        {
+            while (RtmpAggregate.TryReadNext(message.Span, ref offset, out var sub))
+            {
+                first ??= sub.Timestamp;
+                if (sub.Type is not (RtmpMessageType.Audio or RtmpMessageType.Video or RtmpMessageType.DataAmf0 or RtmpMessageType.DataAmf3))
+                {
+                    continue;
+                }
+
+                var payload = message.Payload.Slice(sub.Offset, sub.Length);
+                try
+                {
+                    var timestamp = RtmpAggregate.Timestamp(message.Timestamp, first.Value, sub.Timestamp);
+                    OnMedia(new RtmpMessage(message.ChunkStreamId, sub.Type, timestamp, message.MessageStreamId, payload));
+                }
+                finally
+                {
+                    payload.Release();
+                }
+            }
+        }
+        catch (FlvFormatException ex)
+        {
+            OnMalformedFrame(ex);
         }
     }
 

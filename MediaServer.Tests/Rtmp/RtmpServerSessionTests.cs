@@ -444,6 +444,42 @@ public class RtmpServerSessionTests
         Assert.That(timestamps, Is.EqualTo(new long[] { 0xFFFFFF00L, 0xFFFFFFF0L, 0x100000010L }));
     }
 
+    [Test]
+    public async Task Publish_AggregateMessage_EverySubMessageReachesTheHubOnTheAggregatesTimeline()
+    {
+        await using var harness = SessionHarness.Start();
+        var streamId = await harness.ConnectAndCreateStreamAsync();
+        using var timeout = new CancellationTokenSource(SessionHarness.Timeout);
+        await harness.Client.PublishAsync(streamId, "aggregated", timeout.Token);
+        var stream = harness.Hub.Find("aggregated")!;
+        using var subscription = stream.Subscribe(replayGop: false);
+
+        // A relay's aggregate: sub-message timestamps on its own clock (5000...), the aggregate's at 1000.
+        var aggregate = RtmpAggregateTests.Aggregate(true,
+            (RtmpMessageType.Audio, 5000, [0xAF, 0x00, 0x12, 0x10]),
+            (RtmpMessageType.Audio, 5000, [0xAF, 0x01, 0x21, 0x00]),
+            (RtmpMessageType.SharedObjectAmf0, 5010, [1, 2, 3]), // not media: skipped
+            (RtmpMessageType.Audio, 5023, [0xAF, 0x01, 0x21, 0x01]));
+        await harness.Client.WriteMessageAsync(RtmpMessageType.Aggregate, 1000, streamId, aggregate, timeout.Token);
+        // A malformed one (its only sub-message runs past the end) is dropped and logged; the session goes on.
+        await harness.Client.WriteMessageAsync(RtmpMessageType.Aggregate, 1100, streamId, aggregate.AsSpan(0, 14).ToArray(), timeout.Token);
+        await harness.Client.WriteMessageAsync(RtmpMessageType.Audio, 1046, streamId, new byte[] { 0xAF, 0x01, 0x21, 0x02 }, timeout.Token);
+
+        var frames = new List<(long Timestamp, bool Config, byte Last)>();
+        while (frames.Count < 4 && await subscription.WaitToReadAsync(timeout.Token))
+        {
+            while (subscription.TryRead(out var frame))
+            {
+                frames.Add((frame.Timestamp, frame.IsConfig, frame.Span[^1]));
+                frame.Payload.Release();
+            }
+        }
+
+        Assert.That(frames, Is.EqualTo(new[] { (1000L, true, (byte)0x10), (1000L, false, (byte)0x00), (1023L, false, (byte)0x01), (1046L, false, (byte)0x02) }));
+        Assert.That(harness.Session.ProtocolError, Is.Null);
+        Assert.That(harness.Logger.Warnings, Has.Some.Contains("malformed"));
+    }
+
     private static void AssertEndedWith(SessionHarness harness, RtmpProtocolError reason)
     {
         Assert.Multiple(() =>

@@ -8,7 +8,7 @@ namespace MediaServer.Fuzzing.Targets;
 /// <summary>
 /// The chunk stream after the handshake, read as a connection's read loop does: bytes arrive in pieces, each
 /// read parses every whole message and leaves the rest for the next read. Set Chunk Size and Abort are applied
-/// by the reader; the other protocol control messages are decoded as the session does. The same bytes read in
+/// by the reader; the other protocol control messages and aggregate messages are decoded as the session does. The same bytes read in
 /// one piece must give the same messages and end the same way (split invariance).
 /// Input: byte 0 = read size - 1; the rest = the bytes from the peer. Escapes: <see cref="RtmpProtocolException"/>.
 /// </summary>
@@ -81,8 +81,35 @@ internal static class ChunkStreamTarget
             case RtmpMessageType.UserControl:
                 UserControlEvent.Parse(message.Span);
                 break;
+            case RtmpMessageType.Aggregate:
+                return $"{Describe(message)} [{Aggregate(message.Span)}]";
         }
 
-        return $"{message.ChunkStreamId} {message.Type} {message.Timestamp} {message.MessageStreamId} {message.Payload.Length} {Convert.ToHexString(message.Span[..Math.Min(16, message.Payload.Length)])}";
+        return Describe(message);
+    }
+
+    private static string Describe(in RtmpMessage message) =>
+        $"{message.ChunkStreamId} {message.Type} {message.Timestamp} {message.MessageStreamId} {message.Payload.Length} {Convert.ToHexString(message.Span[..Math.Min(16, message.Payload.Length)])}";
+
+    /// <summary>Walks an aggregate's sub-messages as the session does (a malformed one ends the walk, logged there).</summary>
+    private static string Aggregate(ReadOnlySpan<byte> body)
+    {
+        var offset = 0;
+        var count = 0;
+        try
+        {
+            while (RtmpAggregate.TryReadNext(body, ref offset, out var sub))
+            {
+                FuzzFindingException.Check(sub.Offset >= 0 && sub.Length >= 0 && sub.Offset + sub.Length <= body.Length, "sub-message inside the aggregate");
+                FuzzFindingException.Check(offset <= body.Length, "walk stays inside the aggregate");
+                count++;
+            }
+
+            return $"{count} sub-messages";
+        }
+        catch (MediaServer.Core.Flv.FlvFormatException)
+        {
+            return $"{count} sub-messages, then malformed";
+        }
     }
 }
