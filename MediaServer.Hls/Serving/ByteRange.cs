@@ -23,10 +23,18 @@ public enum ByteRangeKind
 /// </summary>
 public static class ByteRange
 {
-    public static ByteRangeKind Resolve(HttpRequest request, long length, out long start, out long count)
+    /// <summary>The whole resource.</summary>
+    public static ByteRangeKind Whole(long length, out long start, out long count)
     {
         start = 0;
         count = length;
+        return ByteRangeKind.Whole;
+    }
+
+    /// <summary>What a GET's <c>Range</c> asks of a resource of <paramref name="length"/> bytes.</summary>
+    public static ByteRangeKind Resolve(HttpRequest request, long length, out long start, out long count)
+    {
+        Whole(length, out start, out count);
         var header = request.Headers.Range;
         if (header.Count != 1
             || request.Headers.ContainsKey(HeaderNames.IfRange)

@@ -140,7 +140,11 @@ public static class HlsEndpoints
             response.ContentType = SegmentContentType;
             response.Headers.CacheControl = SegmentCacheControl;
             response.Headers.AcceptRanges = "bytes";
-            switch (ByteRange.Resolve(context.Request, length, out var start, out var count))
+            // RFC 9110 §14.2: ranges are defined for GET only; a HEAD ignores them.
+            var kind = HttpMethods.IsGet(context.Request.Method)
+                ? ByteRange.Resolve(context.Request, length, out var start, out var count)
+                : ByteRange.Whole(length, out start, out count);
+            switch (kind)
             {
                 case ByteRangeKind.Unsatisfiable:
                     response.StatusCode = StatusCodes.Status416RangeNotSatisfiable;
