@@ -15,10 +15,10 @@ namespace MediaServer.Core.Media;
 /// frame (not just a configuration) of the other has been seen. It waits at most <see cref="MaxDelayMs"/> of its own media (a track that stops does not hold the other
 /// back for longer) and at most <see cref="MaxQueuedFrames"/> frames.</item>
 /// <item>Video does not wait for audio that cannot be earlier: when the audio track is caught up (its newest frame plus
-/// its frame interval, taken from its last two timestamps, reaches the video frame), the video frame leaves at
-/// once. In a steady stream a keyframe, and so the segment it closes, goes out as it arrives, not one audio frame
-/// later. Should the next audio frame come a millisecond early after all (FLV timestamps are rounded), it lands
-/// just after the cut: nothing is lost.</item>
+/// the shortest of its last four frame intervals, less <see cref="AudioJitterMs"/>, reaches the video frame), the
+/// video frame leaves at once. In a steady stream a keyframe, and so the segment it closes, mostly goes out as it
+/// arrives, not one audio frame later. Should the next audio frame come earlier after all (jitter beyond that), it
+/// lands just after the cut: nothing is lost. A flush (new publisher, end) forgets the intervals.</item>
 /// <item>Heads more than <see cref="MaxSkewMs"/> apart are not comparable (a timestamp jump on one track): they
 /// leave in arrival order.</item>
 /// </list>
@@ -36,13 +36,17 @@ public sealed class FrameInterleaver
     /// <summary>Audio frame intervals above this are gaps, not a frame duration (AAC: 21-64 ms; MP3: 24-72 ms).</summary>
     public const long MaxAudioStepMs = 250;
 
+    /// <summary>How much earlier than the shortest recent interval says the next audio frame may still come.</summary>
+    public const long AudioJitterMs = 2;
+
     private readonly Queue<(MediaFrame Frame, long Order)> _audio = new();
     private readonly Queue<(MediaFrame Frame, long Order)> _video = new();
     private long _order;
     private long _newestAudio;
     private long _newestVideo;
     private long _lastAudio;
-    private long _audioStep;
+    private long _audioStep;   // the shortest of the last few audio intervals; 0 = unknown
+    private ulong _audioSteps; // the last four intervals, 16 bits each (a 0 lane is unknown)
     private bool _sawAudio;
     private bool _sawVideo;
     private bool _started;
@@ -81,7 +85,8 @@ public sealed class FrameInterleaver
             {
                 // The interval between the last two audio frames; 0 (unknown) across a jump or a reordering.
                 var step = frame.Timestamp - _lastAudio;
-                _audioStep = _sawAudio && step is > 0 and <= MaxAudioStepMs ? step : 0;
+                _audioSteps = _sawAudio && step is > 0 and <= MaxAudioStepMs ? (_audioSteps << 16) | (ulong)step : 0;
+                _audioStep = ShortestStep(_audioSteps);
                 _lastAudio = frame.Timestamp;
                 _sawAudio = true;
             }
@@ -122,6 +127,13 @@ public sealed class FrameInterleaver
 
         if (from is null)
         {
+            if (flush)
+            {
+                // Drained for a new publisher or the end: its audio may start anywhere.
+                _audioSteps = 0;
+                _audioStep = 0;
+            }
+
             frame = default;
             return false;
         }
@@ -132,7 +144,20 @@ public sealed class FrameInterleaver
 
     /// <summary>Whether the next audio frame, at the interval seen so far, is due at or after <paramref name="timestamp"/>.</summary>
     private bool AudioCaughtUp(long timestamp) =>
-        _audioStep > 0 && _lastAudio + _audioStep >= timestamp;
+        _audioStep > 0 && _lastAudio + _audioStep - AudioJitterMs >= timestamp;
+
+    /// <summary>The shortest known interval among the last four (0 when none is known).</summary>
+    private static long ShortestStep(ulong steps)
+    {
+        var shortest = 0L;
+        for (; steps != 0; steps >>= 16)
+        {
+            var step = (long)(steps & 0xFFFF);
+            shortest = step != 0 && (shortest == 0 || step < shortest) ? step : shortest;
+        }
+
+        return shortest;
+    }
 
     /// <summary>Releases every queued frame (the consumer is going away without processing them).</summary>
     public void Clear()

@@ -80,10 +80,31 @@ public class FrameInterleaverTests
     [Test]
     public void TryTake_AudioEarlierThanItsInterval_StillComesOut()
     {
-        // Released at 42 (21 + 21) on the interval seen; the next audio comes at 41 after all: it follows the video.
+        // Released at 38 (21 + 21 - 2 ms of jitter allowed); the next audio comes at 37 after all: it follows the video.
         var interleaver = new FrameInterleaver(1000);
-        var taken = Run(interleaver, [Audio(0), Audio(21), Video(42), Audio(41), Audio(63)], flushAtEnd: true);
-        Assert.That(taken, Is.EqualTo(new[] { "A0", "A21", "V42", "A41", "A63" }));
+        var taken = Run(interleaver, [Audio(0), Audio(21), Video(38), Audio(37), Audio(58)], flushAtEnd: true);
+        Assert.That(taken, Is.EqualTo(new[] { "A0", "A21", "V38", "A37", "A58" }));
+    }
+
+    [Test]
+    public void TryTake_AudioJitterWithinTheAllowance_KeepsTheOrder()
+    {
+        // Intervals 21, 22, 19: the shortest of the last four (19) less 2 ms puts the next audio at 60 + 17 = 77.
+        var interleaver = new FrameInterleaver(1000);
+        Assert.That(Run(interleaver, [Audio(0), Audio(21), Audio(43), Video(40), Audio(62), Video(80)], flushAtEnd: false),
+            Is.EqualTo(new[] { "A0", "A21", "V40", "A43", "A62" }), "video 80 waits: audio at 79 could still come");
+        Assert.That(Run(interleaver, [Audio(81)], flushAtEnd: false), Is.EqualTo(new[] { "V80" }), "then audio 81 waits for video");
+    }
+
+    [Test]
+    public void TryTake_AfterAFlush_VideoWaitsForTheNewAudio()
+    {
+        // A new publisher: the old audio's intervals say nothing about where the new one starts.
+        var interleaver = new FrameInterleaver(1000);
+        Run(interleaver, [Audio(0), Audio(21), Audio(43), Video(40)], flushAtEnd: true);
+        Assert.That(Run(interleaver, [Video(5)], flushAtEnd: false), Is.Empty);
+        Assert.That(Run(interleaver, [Audio(0)], flushAtEnd: false), Is.EqualTo(new[] { "A0" }));
+        Assert.That(Run(interleaver, [Audio(21)], flushAtEnd: false), Is.EqualTo(new[] { "V5" }), "audio 21 is past video 5");
     }
 
     [Test]
