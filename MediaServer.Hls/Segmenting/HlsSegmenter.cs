@@ -73,6 +73,9 @@ public sealed class HlsSegmenter
     private readonly FrameInterleaver _interleaver = new(MaxInterleaveDelayMs);
 
     private SegmentBuffer? _segment;
+
+    /// <summary>The segment being built (tests).</summary>
+    internal SegmentBuffer? OpenSegment => _segment;
     private long _segmentStartDts;
     private long _segmentLastLeadDts;
     private bool _segmentDiscontinuity;
@@ -442,12 +445,20 @@ public sealed class HlsSegmenter
         }
 
         _policy.FixTargetDuration(longest);
-        foreach (var held in _heldBack)
+        var pending = _heldBack.ToArray();
+        _heldBack.Clear(); // each buffer is the stream's once published; should a publish throw, Abandon must not release it again
+        for (var i = 0; i < pending.Length; i++)
         {
-            Publish(held);
+            try
+            {
+                Publish(pending[i]);
+            }
+            catch
+            {
+                _heldBack.AddRange(pending.AsSpan(i + 1)); // not published yet: still ours
+                throw;
+            }
         }
-
-        _heldBack.Clear();
     }
 
     private void Publish(in ClosedSegment closed)

@@ -50,9 +50,13 @@ public class HlsSegmenterTests
         var queued = Audio(5000); // ahead of the video: waits in the interleaver
         h.Segmenter.Process(queued);
         var published = h.Stream.GetWindow().Select(s => s.Buffer).ToArray();
+        var open = h.Segmenter.OpenSegment!;
         Assert.That(queued.Payload.RefCount, Is.EqualTo(2), "the caller's and the interleaver's");
+        Assert.That(open.RefCount, Is.EqualTo(1));
 
         h.Segmenter.Abandon();
+        Assert.That(open.RefCount, Is.Zero, "the segment being built went back to the pool");
+        Assert.That(h.Segmenter.OpenSegment, Is.Null);
         h.Feed(Video(10_000, key: true));
 
         Assert.That(queued.Payload.RefCount, Is.EqualTo(1), "the interleaver let go of the queued frame");
