@@ -25,6 +25,8 @@ public sealed class ApiKeyStore(Database database, TimeProvider time)
 
     private readonly ConcurrentDictionary<string, (ApiKeyRecord? Record, long At)> _cache = new(StringComparer.Ordinal);
 
+    private long _generation; // bumped by every create and revoke through this store
+
     internal int CachedKeys => _cache.Count;
 
     public async Task<ApiKeyRecord> CreateAsync(string? name, CancellationToken cancellationToken = default)
@@ -43,6 +45,7 @@ public sealed class ApiKeyStore(Database database, TimeProvider time)
         command.Parameters.AddWithValue("$n", record.Name);
         command.Parameters.AddWithValue("$c", Format(record.CreatedAt));
         await command.ExecuteNonQueryAsync(cancellationToken);
+        Interlocked.Increment(ref _generation);
         _cache.TryRemove(record.ApiKey, out _);
         return record;
     }
@@ -57,22 +60,41 @@ public sealed class ApiKeyStore(Database database, TimeProvider time)
         return await reader.ReadAsync(cancellationToken) ? Read(reader) : null;
     }
 
-    /// <summary>As <see cref="FindAsync"/>, answered from memory for up to <see cref="CacheFor"/>.</summary>
+    /// <summary>
+    /// As <see cref="FindAsync"/>, answered from memory for up to <see cref="CacheFor"/>. Keys are GUIDs: anything else
+    /// (a forged token's claim, up to the token size) is unknown without a lookup and is not remembered.
+    /// </summary>
     public async Task<ApiKeyRecord?> FindCachedAsync(string apiKey, CancellationToken cancellationToken = default)
     {
+        if (!Guid.TryParseExact(apiKey, "D", out _))
+        {
+            return null;
+        }
+
         if (_cache.TryGetValue(apiKey, out var cached) && time.GetElapsedTime(cached.At) < CacheFor)
         {
             return cached.Record;
         }
 
+        var generation = Volatile.Read(ref _generation);
         var at = time.GetTimestamp();
         var record = await FindAsync(apiKey, cancellationToken);
         if (_cache.Count >= MaxCachedKeys)
         {
+            if (record is null)
+            {
+                return null; // full of misses (forged keys, most likely): do not push real keys out for another
+            }
+
             _cache.Clear();
         }
 
-        _cache[apiKey] = (record, at);
+        // A key created or revoked here while we read is not cached from the read that may predate it.
+        if (Volatile.Read(ref _generation) == generation)
+        {
+            _cache[apiKey] = (record, at);
+        }
+
         return record;
     }
 
@@ -100,6 +122,7 @@ public sealed class ApiKeyStore(Database database, TimeProvider time)
         command.Parameters.AddWithValue("$k", apiKey);
         command.Parameters.AddWithValue("$r", Format(time.GetUtcNow()));
         var revoked = await command.ExecuteNonQueryAsync(cancellationToken) == 1;
+        Interlocked.Increment(ref _generation);
         _cache.TryRemove(apiKey, out _);
         return revoked;
     }

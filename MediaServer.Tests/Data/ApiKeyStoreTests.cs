@@ -53,17 +53,26 @@ public class ApiKeyStoreTests
     [Test]
     public async Task FindCached_UnknownKeys_AreRememberedBoundedly()
     {
-        Assert.That(await _keys.FindCachedAsync("no-such-key"), Is.Null);
+        var unknown = Guid.NewGuid().ToString("D");
+        Assert.That(await _keys.FindCachedAsync(unknown), Is.Null);
         var other = await new ApiKeyStore(_database, TimeProvider.System).CreateAsync("late");
         Assert.That(await _keys.FindCachedAsync(other.ApiKey), Is.Not.Null, "a miss is only cached for the key asked");
 
-        // A flood of forged keys: the cache starts over rather than growing.
+        // A flood of forged keys fills the cache with misses; it stops growing and keeps the real key.
         for (var i = 0; i < ApiKeyStore.MaxCachedKeys + 10; i++)
         {
-            await _keys.FindCachedAsync("forged-" + i);
+            await _keys.FindCachedAsync(Guid.NewGuid().ToString("D"));
         }
 
         Assert.That(_keys.CachedKeys, Is.LessThanOrEqualTo(ApiKeyStore.MaxCachedKeys));
         Assert.That(await _keys.FindCachedAsync(other.ApiKey), Is.Not.Null);
+    }
+
+    [TestCase("not-a-key")]
+    [TestCase("")]
+    public async Task FindCached_ClaimThatIsNoGuid_IsUnknownAndNotRemembered(string claim)
+    {
+        Assert.That(await _keys.FindCachedAsync(claim + new string('x', 6000)), Is.Null);
+        Assert.That(_keys.CachedKeys, Is.Zero);
     }
 }
