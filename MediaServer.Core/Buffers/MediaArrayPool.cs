@@ -32,7 +32,9 @@ public static class MediaArrayPool
 
     private static readonly PowerOfTwoArrayPool s_pool = new(MaxRetainedBytes);
     private static readonly Timer s_trimTimer = new(static _ => TrimIdle(), null, TrimInterval, TrimInterval);
-    private static long s_unreclaimedBytes; // let go of since the last compacting collection (timer callback only)
+    private static long s_unreclaimedBytes; // let go of since the last compacting collection (one trim at a time)
+    private static int s_trimming;
+    private static long s_lastTrim = Environment.TickCount64;
 
     /// <summary>Free bytes kept now (tests, diagnostics).</summary>
     public static long RetainedBytes => s_pool.RetainedBytes;
@@ -49,6 +51,30 @@ public static class MediaArrayPool
 
     private static void TrimIdle()
     {
+        // Timer callbacks may overlap or come back to back when the thread pool is starved; a trim right after
+        // another would see "nothing rented" and drop everything, so a trim runs alone, and at most every half interval.
+        var now = Environment.TickCount64;
+        if (Interlocked.Exchange(ref s_trimming, 1) != 0)
+        {
+            return;
+        }
+
+        try
+        {
+            if (now - s_lastTrim >= (long)TrimInterval.TotalMilliseconds / 2)
+            {
+                s_lastTrim = now;
+                Trim();
+            }
+        }
+        finally
+        {
+            Volatile.Write(ref s_trimming, 0);
+        }
+    }
+
+    private static void Trim()
+    {
         var dropped = s_pool.Trim(out var rented);
         s_unreclaimedBytes += dropped;
         if (s_unreclaimedBytes < CollectAfterTrimmingBytes)
@@ -63,10 +89,11 @@ public static class MediaArrayPool
             GC.Collect(2, GCCollectionMode.Aggressive, blocking: true, compacting: true);
             s_unreclaimedBytes = 0;
         }
-        else if (dropped >= CollectAfterTrimmingBytes)
+        else if (dropped >= CollectAfterTrimmingBytes && System.Runtime.GCSettings.LatencyMode != System.Runtime.GCLatencyMode.Batch)
         {
             // Streams are live: no pause for them (a compacting collection took 40-85 ms with 10 live streams), only a
             // background one, so the GC can reuse the memory; it goes back to the system once the server is idle.
+            // (Batch latency mode means concurrent GC is off: that collection would block, so none is asked for.)
             GC.Collect(2, GCCollectionMode.Forced, blocking: false);
         }
     }
