@@ -31,6 +31,7 @@ public static class MediaArrayPool
     public const long CollectAfterTrimmingBytes = 32L * 1024 * 1024;
 
     private static readonly PowerOfTwoArrayPool s_pool = new(MaxRetainedBytes);
+    // Static: started with the type (the first rent) and kept alive by this root for the life of the process.
     private static readonly Timer s_trimTimer = new(static _ => TrimIdle(), null, TrimInterval, TrimInterval);
     private static long s_unreclaimedBytes; // let go of since the last compacting collection (one trim at a time)
     private static int s_trimming;
@@ -40,11 +41,7 @@ public static class MediaArrayPool
     public static long RetainedBytes => s_pool.RetainedBytes;
 
     /// <summary>An array of at least <paramref name="length"/> bytes (its contents are not cleared).</summary>
-    public static byte[] Rent(int length)
-    {
-        GC.KeepAlive(s_trimTimer);
-        return s_pool.Rent(length);
-    }
+    public static byte[] Rent(int length) => s_pool.Rent(length);
 
     /// <summary>Gives back an array from <see cref="Rent"/>; arrays of other sizes are ignored.</summary>
     public static void Return(byte[] array) => s_pool.Return(array);
