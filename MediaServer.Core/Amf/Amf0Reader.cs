@@ -197,13 +197,6 @@ public ref struct Amf0Reader
         return value;
     }
 
-    /// <summary>Reads a Boolean value; throws if the next value is not one.</summary>
-    public bool ReadBoolean()
-    {
-        Expect(Amf0Marker.Boolean);
-        return ReadByte() != 0;
-    }
-
     /// <summary>Skips a Null or Undefined if the next value is one.</summary>
     public bool TryReadNull()
     {

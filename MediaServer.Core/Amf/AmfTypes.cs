@@ -178,18 +178,6 @@ public class AmfObject : IEnumerable<KeyValuePair<string, object?>>
         return false;
     }
 
-    public bool TryGetBoolean(string key, out bool value)
-    {
-        if (TryGetValue(key, out var v) && v is bool b)
-        {
-            value = b;
-            return true;
-        }
-
-        value = false;
-        return false;
-    }
-
     public IEnumerator<KeyValuePair<string, object?>> GetEnumerator() => _properties.GetEnumerator();
 
     IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();

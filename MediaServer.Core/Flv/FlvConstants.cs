@@ -1,4 +1,14 @@
+using MediaServer.Core.Media;
+
 namespace MediaServer.Core.Flv;
+
+/// <summary>FLV tag types (FLV spec v10.1 §E.4.1), which are also the RTMP message type ids of media.</summary>
+public enum FlvTagType : byte
+{
+    Audio = 8,
+    Video = 9,
+    Script = 18,
+}
 
 /// <summary>VideoTagHeader FrameType (FLV spec v10.1 §E.4.3.1; Enhanced RTMP VideoFrameType), bits 6-4.</summary>
 public enum FlvVideoFrameType : byte
@@ -104,7 +114,8 @@ public enum FlvMultitrackType : byte
     ManyTracksManyCodecs = 2,
 }
 
-/// <summary>Enhanced RTMP FourCC codec identifiers, as big-endian 32-bit values of their ASCII bytes.</summary>
+/// <summary>Enhanced RTMP FourCC codec identifiers, as big-endian 32-bit values of their ASCII bytes, and the one
+/// table that maps them to and from the media model's codecs (both the demuxer and the muxer read it).</summary>
 public static class FlvFourCc
 {
     public const uint Avc1 = 0x61766331; // 'a' 'v' 'c' '1'
@@ -118,4 +129,66 @@ public static class FlvFourCc
     public const uint Ac3 = 0x61632D33;  // 'a' 'c' '-' '3'
     public const uint Eac3 = 0x65632D33; // 'e' 'c' '-' '3'
     public const uint Mp3 = 0x2E6D7033;  // '.' 'm' 'p' '3'
+
+    // FourCC, codec, kind, and whether coded frames carry an SI24 composition time (enhanced-rtmp v2: avc1/hvc1 only).
+    private static readonly Entry[] s_table =
+    [
+        new(Avc1, MediaCodec.H264, MediaKind.Video, true),
+        new(Hvc1, MediaCodec.Hevc, MediaKind.Video, true),
+        new(Av01, MediaCodec.Av1, MediaKind.Video, false),
+        new(Vp09, MediaCodec.Vp9, MediaKind.Video, false),
+        new(Mp4a, MediaCodec.Aac, MediaKind.Audio, false),
+        new(Opus, MediaCodec.Opus, MediaKind.Audio, false),
+        new(Flac, MediaCodec.Flac, MediaKind.Audio, false),
+        new(Ac3, MediaCodec.Ac3, MediaKind.Audio, false),
+        new(Eac3, MediaCodec.Eac3, MediaKind.Audio, false),
+        new(Mp3, MediaCodec.Mp3, MediaKind.Audio, false),
+    ];
+
+    /// <summary>The codec a FourCC names for a track of <paramref name="kind"/>; false for FourCCs we do not carry.</summary>
+    public static bool TryGetCodec(uint fourCc, MediaKind kind, out MediaCodec codec, out bool hasCompositionTime)
+    {
+        foreach (var entry in s_table)
+        {
+            if (entry.FourCc == fourCc && entry.Kind == kind)
+            {
+                codec = entry.Codec;
+                hasCompositionTime = entry.HasCompositionTime;
+                return true;
+            }
+        }
+
+        codec = MediaCodec.Unknown;
+        hasCompositionTime = false;
+        return false;
+    }
+
+    /// <summary>The FourCC of a codec, or 0 when Enhanced RTMP has none for it.</summary>
+    public static uint FromCodec(MediaCodec codec)
+    {
+        foreach (var entry in s_table)
+        {
+            if (entry.Codec == codec)
+            {
+                return entry.FourCc;
+            }
+        }
+
+        return 0;
+    }
+
+    private readonly record struct Entry(uint FourCc, MediaCodec Codec, MediaKind Kind, bool HasCompositionTime);
+}
+
+/// <summary>Outcome of demuxing one FLV tag body.</summary>
+public enum FlvDemuxStatus : byte
+{
+    /// <summary>A frame was produced; the caller owns one reference on its payload.</summary>
+    Frame = 0,
+
+    /// <summary>Well-formed but carries nothing for the media model (empty body, metadata we skip, ...).</summary>
+    Ignored = 1,
+
+    /// <summary>A codec we cannot carry; <c>unsupportedCodec</c> names it for the log and the stream status.</summary>
+    UnsupportedCodec = 2,
 }

@@ -30,7 +30,7 @@ namespace MediaServer.Core.Flv;
 /// <para>Script data: an optional <c>@setDataFrame</c> AMF0 string, then the handler name (AMF0 string,
 /// normally <c>onMetaData</c>) and its values, kept as AMF0 bytes.</para>
 /// </remarks>
-public static partial class FlvDemuxer
+public static class FlvDemuxer
 {
     // VideoTagHeader (1) + AVCPacketType (1) + CompositionTime SI24 (3).
     private const int LegacyAvcHeaderLength = 5;
@@ -52,7 +52,17 @@ public static partial class FlvDemuxer
 
     private static volatile UnknownFourCc? s_lastUnknownFourCc;
 
-    public static partial FlvDemuxStatus Demux(FlvTagType type, long timestamp, ReadOnlySpan<byte> body, out MediaFrame frame, out string? unsupportedCodec) =>
+    /// <summary>
+    /// Parses one audio, video or script tag body (an RTMP message payload) into a frame whose payload is
+    /// copied into a pooled <see cref="MediaBuffer"/>.
+    /// </summary>
+    /// <param name="type">Tag (message) type.</param>
+    /// <param name="timestamp">Extended (64-bit) timestamp in milliseconds.</param>
+    /// <param name="body">The tag body.</param>
+    /// <param name="frame">The frame, when <see cref="FlvDemuxStatus.Frame"/> is returned.</param>
+    /// <param name="unsupportedCodec">A human-readable codec name when <see cref="FlvDemuxStatus.UnsupportedCodec"/> is returned.</param>
+    /// <exception cref="FlvFormatException">The body is malformed (truncated header, bad packet type).</exception>
+    public static FlvDemuxStatus Demux(FlvTagType type, long timestamp, ReadOnlySpan<byte> body, out MediaFrame frame, out string? unsupportedCodec) =>
         Demux(type, timestamp, null, body, out frame, out unsupportedCodec);
 
     /// <summary>
@@ -182,30 +192,10 @@ public static partial class FlvDemuxer
                 break;
         }
 
-        MediaCodec codec;
-        var hasCompositionTime = false;
-        switch (fourCc)
+        if (!FlvFourCc.TryGetCodec(fourCc, MediaKind.Video, out var codec, out var hasCompositionTime))
         {
-            case FlvFourCc.Avc1:
-                codec = MediaCodec.H264;
-                hasCompositionTime = true;
-                break;
-            case FlvFourCc.Hvc1:
-                codec = MediaCodec.Hevc;
-                hasCompositionTime = true;
-                break;
-            case FlvFourCc.Av01:
-                codec = MediaCodec.Av1;
-                break;
-            case FlvFourCc.Vp09:
-                codec = MediaCodec.Vp9;
-                break;
-            case FlvFourCc.Vp08:
-                unsupportedCodec = "VP8 (vp08)";
-                return FlvDemuxStatus.UnsupportedCodec;
-            default:
-                unsupportedCodec = GetUnknownFourCcName(fourCc);
-                return FlvDemuxStatus.UnsupportedCodec;
+            unsupportedCodec = fourCc == FlvFourCc.Vp08 ? "VP8 (vp08)" : GetUnknownFourCcName(fourCc);
+            return FlvDemuxStatus.UnsupportedCodec;
         }
 
         switch (packetType)
@@ -315,30 +305,10 @@ public static partial class FlvDemuxer
                 return FlvThrow.Format<FlvDemuxStatus>(FlvError.InvalidPacketType);
         }
 
-        MediaCodec codec;
-        switch (fourCc)
+        if (!FlvFourCc.TryGetCodec(fourCc, MediaKind.Audio, out var codec, out _))
         {
-            case FlvFourCc.Mp4a:
-                codec = MediaCodec.Aac;
-                break;
-            case FlvFourCc.Opus:
-                codec = MediaCodec.Opus;
-                break;
-            case FlvFourCc.Flac:
-                codec = MediaCodec.Flac;
-                break;
-            case FlvFourCc.Ac3:
-                codec = MediaCodec.Ac3;
-                break;
-            case FlvFourCc.Eac3:
-                codec = MediaCodec.Eac3;
-                break;
-            case FlvFourCc.Mp3:
-                codec = MediaCodec.Mp3;
-                break;
-            default:
-                unsupportedCodec = GetUnknownFourCcName(fourCc);
-                return FlvDemuxStatus.UnsupportedCodec;
+            unsupportedCodec = GetUnknownFourCcName(fourCc);
+            return FlvDemuxStatus.UnsupportedCodec;
         }
 
         frame = CreateFrame(owner, MediaKind.Audio, codec, flags, timestamp, 0, rest);
@@ -401,11 +371,6 @@ public static partial class FlvDemuxer
         return rest[(position + size + 1)..];
     }
 
-    /// <summary>
-    /// Picks the track the media model carries from an Enhanced RTMP multitrack body: the only track of a
-    /// OneTrack body, otherwise track id 0 (the spec's recommended default / highest-priority track).
-    /// </summary>
-    /// <returns><c>false</c> when the message has no track 0 (nothing for us in this message).</returns>
     /// <summary>
     /// The track part of an Enhanced RTMP audio or video header: for a Multitrack packet, the packet type and
     /// track type byte, then the default track's FourCC (false when the default track is absent: the frame is

@@ -22,7 +22,7 @@ namespace MediaServer.Core.Flv;
 /// written. AV1 and VP9 have no composition time on the wire; a non-zero one is dropped. A
 /// <see cref="FrameFlags.Discontinuity"/> flag has no FLV representation.
 /// </remarks>
-public static partial class FlvMuxer
+public static class FlvMuxer
 {
     private const int LegacyAvcHeaderLength = 5;
     private const int LegacyAacHeaderLength = 2;
@@ -36,9 +36,22 @@ public static partial class FlvMuxer
     // SoundFormat 2 (MP3) | rate 3 (44 kHz) | size 1 (16-bit) | type 1 (stereo).
     private const byte Mp3AudioTagHeader = 0x2F;
 
-    public static partial int GetTagBodyLength(in MediaFrame frame) => GetHeaderLength(frame) + GetWrittenPayloadLength(frame);
+    /// <summary>The tag (message) type for a frame.</summary>
+    public static FlvTagType GetTagType(in MediaFrame frame) => frame.Kind switch
+    {
+        MediaKind.Video => FlvTagType.Video,
+        MediaKind.Audio => FlvTagType.Audio,
+        _ => FlvTagType.Script,
+    };
 
-    public static partial void WriteTagBody(in MediaFrame frame, IBufferWriter<byte> output)
+    /// <summary>Exact size of the tag body <see cref="WriteTagBody"/> writes.</summary>
+    public static int GetTagBodyLength(in MediaFrame frame) => GetHeaderLength(frame) + GetWrittenPayloadLength(frame);
+
+    /// <summary>
+    /// Writes the tag body: legacy headers for H.264, AAC and MP3 (what every player understands), Enhanced
+    /// RTMP headers with FourCC for HEVC, AV1, VP9, Opus and the other extended codecs.
+    /// </summary>
+    public static void WriteTagBody(in MediaFrame frame, IBufferWriter<byte> output)
     {
         ArgumentNullException.ThrowIfNull(output);
         var headerLength = GetHeaderLength(frame);
@@ -84,7 +97,7 @@ public static partial class FlvMuxer
                     return frame.Codec == MediaCodec.Aac ? LegacyAacHeaderLength : LegacyMp3HeaderLength;
                 }
 
-                if (GetAudioFourCc(frame.Codec) != 0)
+                if (FlvFourCc.FromCodec(frame.Codec) != 0)
                 {
                     return ExHeaderLength;
                 }
@@ -124,12 +137,7 @@ public static partial class FlvMuxer
                 : frame.Codec == MediaCodec.Hevc ? FlvVideoPacketType.CodedFramesX
                 : FlvVideoPacketType.CodedFrames;
             span[0] = (byte)(0x80 | ((int)frameType << 4) | (int)exPacketType);
-            BinaryPrimitives.WriteUInt32BigEndian(span[1..], frame.Codec switch
-            {
-                MediaCodec.Hevc => FlvFourCc.Hvc1,
-                MediaCodec.Av1 => FlvFourCc.Av01,
-                _ => FlvFourCc.Vp09,
-            });
+            BinaryPrimitives.WriteUInt32BigEndian(span[1..], FlvFourCc.FromCodec(frame.Codec));
             if (frame.Codec == MediaCodec.Hevc && exPacketType == FlvVideoPacketType.CodedFrames)
             {
                 WriteSi24(span[ExHeaderLength..], frame.CompositionTime);
@@ -159,20 +167,9 @@ public static partial class FlvMuxer
                 : frame.IsConfig ? FlvAudioPacketType.SequenceStart
                 : FlvAudioPacketType.CodedFrames;
             span[0] = (byte)(((int)FlvSoundFormat.ExHeader << 4) | (int)packetType);
-            BinaryPrimitives.WriteUInt32BigEndian(span[1..], GetAudioFourCc(frame.Codec));
+            BinaryPrimitives.WriteUInt32BigEndian(span[1..], FlvFourCc.FromCodec(frame.Codec));
         }
     }
-
-    private static uint GetAudioFourCc(MediaCodec codec) => codec switch
-    {
-        MediaCodec.Aac => FlvFourCc.Mp4a,
-        MediaCodec.Mp3 => FlvFourCc.Mp3,
-        MediaCodec.Opus => FlvFourCc.Opus,
-        MediaCodec.Flac => FlvFourCc.Flac,
-        MediaCodec.Ac3 => FlvFourCc.Ac3,
-        MediaCodec.Eac3 => FlvFourCc.Eac3,
-        _ => 0,
-    };
 
     private static void WriteSi24(Span<byte> destination, int value)
     {
