@@ -36,6 +36,9 @@ public sealed class HlsOptions
     /// </summary>
     public long MaxSegmentBytes { get; set; } = 64L * 1024 * 1024;
 
+    /// <summary>The LL-HLS part target (EXT-X-PART-INF:PART-TARGET); null: segments are not split into parts.</summary>
+    public TimeSpan? PartDuration { get; set; }
+
     /// <summary>The effective retention of removed segments.</summary>
     public TimeSpan EffectiveRetainRemovedSegmentsFor =>
         RetainRemovedSegmentsFor ?? SegmentDuration * (PlaylistLength + 1);

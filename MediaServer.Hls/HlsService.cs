@@ -1,5 +1,7 @@
 using System.Collections.Concurrent;
+using MediaServer.Core.Diagnostics;
 using MediaServer.Core.Media;
+using MediaServer.Core.Mpegts;
 using MediaServer.Core.Streams;
 using MediaServer.Hls.Segmenting;
 using MediaServer.Hls.Storage;
@@ -31,7 +33,7 @@ public sealed class HlsService : IHostedService, IDisposable
     private readonly ILoggerFactory _loggerFactory;
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
-    private readonly ISegmentMuxerFactory _muxers;
+    private readonly Func<ISegmentMuxer> _newMuxer;
     private readonly ConcurrentDictionary<HlsOutput, byte> _outputs = new();
     private ITimer? _sweeper;
     private int _started;
@@ -43,7 +45,7 @@ public sealed class HlsService : IHostedService, IDisposable
         IOptions<HlsOptions> options,
         ILoggerFactory? loggerFactory = null,
         TimeProvider? timeProvider = null,
-        ISegmentMuxerFactory? muxerFactory = null)
+        Func<ISegmentMuxer>? muxerFactory = null)
     {
         _hub = hub;
         _store = store;
@@ -51,7 +53,7 @@ public sealed class HlsService : IHostedService, IDisposable
         _loggerFactory = loggerFactory ?? NullLoggerFactory.Instance;
         _logger = _loggerFactory.CreateLogger<HlsService>();
         _time = timeProvider ?? TimeProvider.System;
-        _muxers = muxerFactory ?? new TsSegmentMuxerFactory();
+        _newMuxer = muxerFactory ?? (static () => new TsMuxer());
     }
 
     /// <summary>Streams being segmented (tests, status).</summary>
@@ -111,12 +113,12 @@ public sealed class HlsService : IHostedService, IDisposable
         _store.Add(stream);
         var segmenter = new HlsSegmenter(
             stream,
-            _muxers.Create(),
+            _newMuxer(),
             new SegmentationPolicy(_options),
             _time,
             live.UpdateDiagnostic,
             _loggerFactory.CreateLogger<HlsSegmenter>());
-        var output = new HlsOutput(this, live, stream, segmenter);
+        var output = new HlsOutput(this, live, stream, segmenter, new AggregateErrorLog(_logger, $"HLS stream {live.Id}", "frame(s) that could not be segmented, dropped"));
         _outputs[output] = 0;
 
         // Raised on the publisher's thread before its first frame; from here on the segmenter runs on that thread,
@@ -129,9 +131,8 @@ public sealed class HlsService : IHostedService, IDisposable
     }
 
     /// <summary>One stream's HLS output: the <see cref="IFrameSink"/> that feeds its segmenter.</summary>
-    private sealed class HlsOutput(HlsService service, LiveStream live, HlsStream stream, HlsSegmenter segmenter) : IFrameSink
+    private sealed class HlsOutput(HlsService service, LiveStream live, HlsStream stream, HlsSegmenter segmenter, AggregateErrorLog failures) : IFrameSink
     {
-        private long _failures;
         private int _consecutiveFailures;
         private int _done;
 
@@ -149,13 +150,9 @@ public sealed class HlsService : IHostedService, IDisposable
             }
             catch (Exception ex)
             {
-                // A frame the muxer chokes on is dropped and counted; the first failure is logged. Only a muxer that
-                // fails on frame after frame ends this stream's HLS output. Nothing escapes to the publisher.
-                _failures++;
-                if (_failures == 1)
-                {
-                    service._logger.LogWarning(ex, "HLS stream {StreamId}: a frame could not be segmented; dropping it", stream.StreamId);
-                }
+                // A frame the muxer chokes on is dropped and counted, logged aggregated. Only a muxer that fails on
+                // frame after frame ends this stream's HLS output. Nothing escapes to the publisher.
+                failures.Add(ex.GetType().Name, ex.Message, ex);
 
                 if (++_consecutiveFailures >= MaxConsecutiveFailures)
                 {
@@ -169,11 +166,12 @@ public sealed class HlsService : IHostedService, IDisposable
             if (Finish())
             {
                 Complete();
+                failures.Complete();
                 service._logger.LogInformation(
                     "HLS stream {StreamId} ended ({Segments} segments, {Failures} frames failed)",
                     stream.StreamId,
                     stream.NextSequenceNumber,
-                    _failures);
+                    failures.Count);
             }
         }
 
@@ -197,7 +195,7 @@ public sealed class HlsService : IHostedService, IDisposable
             live.RemoveSink(this); // we hold the stream's lock already (frame delivery); it is reentrant
             segmenter.Abandon(); // queued frames and the segment being built go back to their pools
             service._logger.LogError(ex, "HLS stream {StreamId} failed; its playlist is ended", stream.StreamId);
-            live.ReportDiagnostic("hls-failed", $"The HLS output failed: {ex.Message}");
+            live.ReportDiagnostic(DiagnosticKeys.HlsFailed, $"The HLS output failed: {ex.Message}");
             stream.MarkEnded();
         }
 

@@ -38,7 +38,6 @@ public static class HlsServiceCollectionExtensions
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<StreamHub>();
         services.TryAddSingleton(static sp => new HlsStreamStore(sp.GetRequiredService<IOptions<HlsOptions>>().Value));
-        services.TryAddSingleton<ISegmentMuxerFactory, TsSegmentMuxerFactory>();
         services.TryAddSingleton<IPlaybackAuthorizer, AllowAllPlaybackAuthorizer>();
         services.TryAddSingleton<HlsService>();
         services.AddHostedService(static sp => sp.GetRequiredService<HlsService>());

@@ -3,6 +3,7 @@ using BenchmarkDotNet.Attributes;
 using MediaServer.Benchmarks.Infrastructure;
 using MediaServer.Benchmarks.Inputs;
 using MediaServer.Core.Flv;
+using MediaServer.Core.Mpegts;
 using MediaServer.Hls;
 using MediaServer.Hls.Segmenting;
 using MediaServer.Hls.Storage;
@@ -14,7 +15,7 @@ namespace MediaServer.Benchmarks.Hls;
 /// <summary>
 /// Ingest to HLS segment end to end in memory, with the product's own segmenting: RTMP chunk bytes →
 /// <see cref="ChunkStreamReader"/> → <see cref="FlvDemuxer"/> → <see cref="HlsSegmenter"/> (policy: cut at the
-/// first keyframe after 2 s) → <see cref="TsSegmentMuxer"/> into pooled <see cref="SegmentBuffer"/>s published to a
+/// first keyframe after 2 s) → <see cref="TsMuxer"/> into pooled <see cref="SegmentBuffer"/>s published to a
 /// live <see cref="HlsStream"/> (6-segment window: the oldest segment is released, the playlist re-rendered).
 /// Each operation is the 10 s of steady-state media, its timestamps shifted on by 10 s each time so the stream
 /// runs on as one continuous live timeline. The store's clock follows the media (<see cref="MediaClock"/>), as
@@ -47,7 +48,7 @@ public class IngestToSegmentBenchmarks
         var options = new HlsOptions();
         _reader = new ChunkStreamReader();
         _stream = new HlsStream("bench", options, _clock);
-        _segmenter = new HlsSegmenter(_stream, new TsSegmentMuxerFactory().Create(), new SegmentationPolicy(options), _clock);
+        _segmenter = new HlsSegmenter(_stream, new TsMuxer(), new SegmentationPolicy(options), _clock);
 
         // One pass lasts from the first media tag to the last video tag plus one frame (30 fps).
         var first = media.MediaTags[0].Timestamp;

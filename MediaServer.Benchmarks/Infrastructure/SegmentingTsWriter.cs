@@ -26,7 +26,7 @@ public sealed class SegmentingTsWriter : IDisposable
             Muxer.Flush(_segment);
             _closedBytes += _segment.WrittenCount;
             _segment.Reset();
-            Muxer.WriteTables(_segment);
+            Muxer.BeginSegment(_segment);
         }
 
         Muxer.Write(frame, _segment);

@@ -32,6 +32,11 @@ public enum SegmentCut : byte
 /// <c>target = max(ceil(SegmentDuration), ceil(longest + 250 ms − 0.5 s))</c>, i.e. the smallest integer
 /// that still holds that segment with 250 ms of keyframe jitter to spare. A 2 s setting with a 2 s GOP
 /// gives 2; with a 4 s GOP (a common OBS default) 4; with a 2.45 s GOP 3.</para>
+/// <para><b>Holding back.</b> Closed segments go through <see cref="Add"/>: while the target is not fixed they are
+/// held (at most <see cref="MaxHeldBackSegments"/>), then released in order through <see cref="TryTakeReady"/>.</para>
+/// <para><b>Parts</b> (LL-HLS): with a part target, a part ends before the lead-track frame that would take it past
+/// the target (<see cref="EndsPart"/>), so every part but a segment's last lasts at most the target and, with
+/// frames shorter than 15 % of it, at least 85 % of it.</para>
 /// <para><b>A later GOP longer than that.</b> Segments cannot be cut between keyframes (they must start
 /// with one and be decodable on their own), and the target must not change. So such a segment is published
 /// with its true EXTINF (players rely on EXTINF for the timeline; a clamped value would desynchronise
@@ -44,21 +49,37 @@ public sealed class SegmentationPolicy
     /// <summary>Keyframe jitter tolerated over the first segment when fixing the target duration.</summary>
     public const long TargetJitterMarginMs = 250;
 
+    /// <summary>Segments closed by breaks held back, at most, before the target duration is fixed anyway
+    /// (a publisher reconnecting in a loop must not keep the playlist unpublished).</summary>
+    public const int MaxHeldBackSegments = 3;
+
     private readonly long _segmentDurationMs;
     private readonly long _maxSegmentBytes;
+    private readonly List<ClosedSegment> _heldBack = [];
+    private readonly Queue<ClosedSegment> _ready = new();
 
     public SegmentationPolicy(HlsOptions options)
-        : this(options.SegmentDuration, options.MaxSegmentBytes)
+        : this(options.SegmentDuration, options.MaxSegmentBytes, options.PartDuration)
     {
     }
 
-    public SegmentationPolicy(TimeSpan segmentDuration, long maxSegmentBytes)
+    /// <param name="segmentDuration">The shortest segment cut at a keyframe (<see cref="HlsOptions.SegmentDuration"/>).</param>
+    /// <param name="maxSegmentBytes">The size cap (<see cref="HlsOptions.MaxSegmentBytes"/>).</param>
+    /// <param name="partTarget">The LL-HLS part target; null or zero: no parts.</param>
+    public SegmentationPolicy(TimeSpan segmentDuration, long maxSegmentBytes, TimeSpan? partTarget = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(segmentDuration, TimeSpan.FromMilliseconds(1));
         _segmentDurationMs = (long)segmentDuration.TotalMilliseconds;
         _maxSegmentBytes = maxSegmentBytes;
         MinimumTargetDuration = (int)((_segmentDurationMs + 999) / 1000);
+        PartTargetMs = partTarget is { } part ? Math.Max(0, (long)part.TotalMilliseconds) : 0;
     }
+
+    /// <summary>The part target in milliseconds, or 0 when the stream has no parts.</summary>
+    public long PartTargetMs { get; }
+
+    /// <summary>Closed segments not handed out yet (held back, or ready).</summary>
+    public int Pending => _heldBack.Count + _ready.Count;
 
     /// <summary>ceil(SegmentDuration) in seconds: the smallest target this policy ever fixes.</summary>
     public int MinimumTargetDuration { get; }
@@ -105,6 +126,76 @@ public sealed class SegmentationPolicy
         }
 
         return TargetDuration;
+    }
+
+    /// <summary>
+    /// Whether the part being built (started at <paramref name="partStartDts"/>) ends before a lead-track frame at
+    /// <paramref name="dts"/> lasting about <paramref name="frameMs"/>: when including it would take the part past
+    /// the part target.
+    /// </summary>
+    public bool EndsPart(long partStartDts, long dts, long frameMs) =>
+        PartTargetMs > 0 && dts > partStartDts && dts + frameMs - partStartDts > PartTargetMs;
+
+    /// <summary>
+    /// Takes a closed segment. Once the target is fixed it is ready at once; before, it is held back until one closes
+    /// at a cut point of this policy (<paramref name="atCutPoint"/>: it shows the keyframe interval) or
+    /// <see cref="MaxHeldBackSegments"/> are waiting, then the target is fixed from the longest and all are ready.
+    /// </summary>
+    public void Add(in ClosedSegment segment, bool atCutPoint)
+    {
+        if (TargetDuration != 0)
+        {
+            _ready.Enqueue(segment);
+            return;
+        }
+
+        _heldBack.Add(segment);
+        if (atCutPoint || _heldBack.Count >= MaxHeldBackSegments)
+        {
+            ReleaseHeldBack();
+        }
+    }
+
+    /// <summary>Fixes the target from the segments held back (the stream ends) and makes them ready.</summary>
+    public void ReleaseHeldBack()
+    {
+        if (_heldBack.Count == 0)
+        {
+            return;
+        }
+
+        var longest = 0L;
+        foreach (var held in _heldBack)
+        {
+            longest = Math.Max(longest, held.DurationMs);
+        }
+
+        FixTargetDuration(longest);
+        foreach (var held in _heldBack)
+        {
+            _ready.Enqueue(held);
+        }
+
+        _heldBack.Clear();
+    }
+
+    /// <summary>The next segment to publish, in order; its buffer passes to the caller.</summary>
+    public bool TryTakeReady(out ClosedSegment segment) => _ready.TryDequeue(out segment);
+
+    /// <summary>Releases every segment not handed out yet (the output failed).</summary>
+    public void Abandon()
+    {
+        foreach (var held in _heldBack)
+        {
+            held.Buffer.Release();
+        }
+
+        while (_ready.TryDequeue(out var ready))
+        {
+            ready.Buffer.Release();
+        }
+
+        _heldBack.Clear();
     }
 
     /// <summary>True when a segment of <paramref name="durationMs"/>, its EXTINF rounded to the nearest

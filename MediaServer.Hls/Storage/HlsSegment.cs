@@ -9,6 +9,9 @@ namespace MediaServer.Hls.Storage;
 /// <param name="Buffer">Its bytes; the owning <see cref="HlsStream"/> holds one reference.</param>
 public sealed record HlsSegment(long SequenceNumber, long DurationMs, bool Discontinuity, DateTimeOffset ProgramDateTime, SegmentBuffer Buffer)
 {
+    /// <summary>Its LL-HLS parts, in order, tiling <see cref="Buffer"/> (empty without parts).</summary>
+    public IReadOnlyList<SegmentPart> Parts { get; init; } = [];
+
     /// <summary>Segment size in bytes.</summary>
     public long Length => Buffer.Length;
 }

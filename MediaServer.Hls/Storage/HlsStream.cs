@@ -20,6 +20,7 @@ public sealed class HlsStream : IDisposable
     private readonly TimeProvider _time;
     private readonly Lock _lock = new();
     private readonly List<HlsSegment> _window = [];
+    private readonly List<SegmentPart> _openParts = [];
     private readonly Queue<(HlsSegment Segment, long ExpiresAt)> _removed = new();
     private long _windowDurationMs;
     private long _mediaSequence;
@@ -165,7 +166,7 @@ public sealed class HlsStream : IDisposable
                 Volatile.Write(ref _targetDuration, targetDuration);
             }
 
-            segment = new HlsSegment(_nextSequence++, durationMs, discontinuity, programDateTime, buffer);
+            segment = new HlsSegment(_nextSequence++, durationMs, discontinuity, programDateTime, buffer) { Parts = TakeParts(buffer) };
             _peakBitrate = Math.Max(_peakBitrate, BitsPerSecond(buffer.Length, durationMs));
             _window.Add(segment);
             _windowDurationMs += durationMs;
@@ -176,6 +177,45 @@ public sealed class HlsStream : IDisposable
 
         SegmentAdded?.Invoke(this, segment);
         return segment;
+    }
+
+    /// <summary>
+    /// Adds a completed part of the segment being built (LL-HLS): it can be served before its segment is complete.
+    /// The segment's parts move to it when it is added.
+    /// </summary>
+    public void AddPart(in SegmentPart part)
+    {
+        lock (_lock)
+        {
+            if (_openParts.Count > 0 && _openParts[0].Buffer != part.Buffer)
+            {
+                _openParts.Clear(); // the segment they belonged to was discarded, never added
+            }
+
+            _openParts.Add(part);
+        }
+    }
+
+    /// <summary>The completed parts of the segment being built.</summary>
+    public SegmentPart[] GetOpenParts()
+    {
+        lock (_lock)
+        {
+            return [.. _openParts];
+        }
+    }
+
+    // Under the lock: the open parts that belong to the segment being added.
+    private SegmentPart[] TakeParts(SegmentBuffer buffer)
+    {
+        if (_openParts.Count == 0)
+        {
+            return [];
+        }
+
+        SegmentPart[] parts = _openParts[0].Buffer == buffer ? [.. _openParts] : [];
+        _openParts.Clear();
+        return parts;
     }
 
     /// <summary>Marks the stream ended: the playlist gets EXT-X-ENDLIST and the window stops sliding.</summary>

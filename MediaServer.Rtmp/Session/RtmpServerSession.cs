@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Diagnostics.CodeAnalysis;
 using System.IO.Pipelines;
 using MediaServer.Core.Amf;
+using MediaServer.Core.Diagnostics;
 using MediaServer.Core.Flv;
 using MediaServer.Core.Media;
 using MediaServer.Core.Streams;
@@ -483,7 +484,7 @@ public sealed partial class RtmpServerSession
 
         var kind = type == FlvTagType.Video ? "video" : type == FlvTagType.Audio ? "audio" : "data";
         var text = $"Unsupported {kind} codec '{codec}': it is not carried.";
-        if (publisher.Stream.ReportDiagnostic("codec." + kind, text))
+        if (publisher.Stream.ReportDiagnostic(DiagnosticKeys.RtmpUnsupportedCodec(kind), text))
         {
             _logger.LogWarning("RTMP {Remote}: stream {StreamId}: {Message}", _remoteAddress, _streamId, text);
         }

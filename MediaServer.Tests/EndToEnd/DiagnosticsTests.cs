@@ -1,3 +1,4 @@
+using MediaServer.Core.Diagnostics;
 using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
@@ -55,7 +56,7 @@ public class DiagnosticsTests
             at += longPeriod;
             await publisher.SendAsync(FlvClip.Loop(clip, 1, at, period), cts.Token);
             at += period;
-            var status = await WaitForDiagnosticAsync(server, token, id, "keyframe-interval", _ => true);
+            var status = await WaitForDiagnosticAsync(server, token, id, DiagnosticKeys.HlsKeyframeInterval, _ => true);
 
             // 2. Jumps: 60 s forwards, then 30 s backwards.
             at += 60_000;
@@ -63,13 +64,13 @@ public class DiagnosticsTests
             at -= 30_000;
             await publisher.SendAsync(FlvClip.Loop(clip, 1, at, period), cts.Token);
             at += period;
-            status = await WaitForDiagnosticAsync(server, token, id, "timestamps", m => m.Contains("2 time(s) (1 backwards, 1 forwards", StringComparison.Ordinal));
+            status = await WaitForDiagnosticAsync(server, token, id, DiagnosticKeys.HlsTimestampJumps, m => m.Contains("2 time(s) (1 backwards, 1 forwards", StringComparison.Ordinal));
 
             // 3. Opus audio (Enhanced RTMP: SoundFormat 9, CodedFrames, FourCC "Opus"): not carried in MPEG-TS HLS.
             byte[] opus = [0x91, (byte)'O', (byte)'p', (byte)'u', (byte)'s', 0xFC, 0xFF, 0xFE];
             await publisher.SendAsync([new FlvClipTag(FlvTagType.Audio, at, opus), new FlvClipTag(FlvTagType.Audio, at + 20, opus)], cts.Token);
             await publisher.SendAsync(FlvClip.Loop(clip, 1, at + 40, period), cts.Token);
-            status = await WaitForDiagnosticAsync(server, token, id, "hls-unsupported-audio-codec", m => m.Contains("Opus", StringComparison.Ordinal));
+            status = await WaitForDiagnosticAsync(server, token, id, DiagnosticKeys.HlsUnsupportedAudioCodec, m => m.Contains("Opus", StringComparison.Ordinal));
 
             await publisher.UnpublishAsync(cts.Token);
             await publisher.CloseAsync();
@@ -78,7 +79,7 @@ public class DiagnosticsTests
             var log = server.Log;
             Assert.Multiple(() =>
             {
-                Assert.That(status.GetProperty("diagnostics").EnumerateObject().Select(p => p.Name), Is.SupersetOf(new[] { "keyframe-interval", "timestamps", "hls-unsupported-audio-codec" }), status.ToString());
+                Assert.That(status.GetProperty("diagnostics").EnumerateObject().Select(p => p.Name), Is.SupersetOf(new[] { DiagnosticKeys.HlsKeyframeInterval, DiagnosticKeys.HlsTimestampJumps, DiagnosticKeys.HlsUnsupportedAudioCodec }), status.ToString());
                 Assert.That(Regex.Count(log, "longer than the HLS target duration"), Is.EqualTo(1), log);
                 Assert.That(Regex.Count(log, "timestamps jumped"), Is.EqualTo(1), log);
                 Assert.That(Regex.Count(log, "cannot carry the audio codec"), Is.EqualTo(1), log);

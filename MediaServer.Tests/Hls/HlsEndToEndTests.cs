@@ -33,7 +33,7 @@ public class HlsEndToEndTests
     {
         try
         {
-            new TsMuxer().WriteTables(new ArrayBufferWriter<byte>());
+            new TsMuxer().BeginSegment(new ArrayBufferWriter<byte>());
         }
         catch (NotImplementedException)
         {

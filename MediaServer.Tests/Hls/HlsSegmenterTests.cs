@@ -1,3 +1,4 @@
+using MediaServer.Core.Diagnostics;
 using MediaServer.Core.Media;
 using MediaServer.Hls;
 using static MediaServer.Tests.Hls.HlsTestKit;
@@ -212,7 +213,7 @@ public class HlsSegmenterTests
         {
             Assert.That(window.Select(s => s.Discontinuity), Is.EqualTo(new[] { false, true }));
             Assert.That(window[0].DurationMs, Is.EqualTo(last + 40), "last DTS + last step (40 ms) − 0");
-            Assert.That(h.Diagnostics.Select(d => d.Key), Is.EqualTo(new[] { "timestamps" }));
+            Assert.That(h.Diagnostics.Select(d => d.Key), Is.EqualTo(new[] { DiagnosticKeys.HlsTimestampJumps }));
             Assert.That(h.Diagnostics[0].Message, Does.Contain($"from {last} ms to {next} ms"));
         }
         else
@@ -255,7 +256,7 @@ public class HlsSegmenterTests
         h.Feed(Audio(60_000));            // forwards, on the audio track
         h.Segmenter.Complete();
 
-        Assert.That(h.Diagnostics.Select(d => d.Key), Is.All.EqualTo("timestamps"));
+        Assert.That(h.Diagnostics.Select(d => d.Key), Is.All.EqualTo(DiagnosticKeys.HlsTimestampJumps));
         Assert.That(h.Diagnostics[^1].Message, Does.Contain("jumped 3 time(s) (1 backwards, 2 forwards; the last on the audio track from 5000 ms to 60000 ms)"));
     }
 
@@ -301,7 +302,7 @@ public class HlsSegmenterTests
             h.Feed(Audio(dts));
         }
 
-        Assert.That(h.Diagnostics.Select(d => d.Key), Is.EqualTo(new[] { "hls-unsupported-video-codec" }));
+        Assert.That(h.Diagnostics.Select(d => d.Key), Is.EqualTo(new[] { DiagnosticKeys.HlsUnsupportedVideoCodec }));
         Assert.That(h.Diagnostics[0].Message, Does.Contain("Av1"));
         Assert.That(h.Segmenter.IsVideoLed, Is.False);
         Assert.That(h.Describe()[0], Does.StartWith("T A0 A20 "));
@@ -317,7 +318,7 @@ public class HlsSegmenterTests
 
         Assert.That(h.Stream.TargetDuration, Is.EqualTo(2));
         Assert.That(h.Durations(), Is.EqualTo(new long[] { 2000, 4000, 4000, 4000 }));
-        Assert.That(h.Diagnostics.Select(d => d.Key), Is.EqualTo(new[] { "keyframe-interval" }));
+        Assert.That(h.Diagnostics.Select(d => d.Key), Is.EqualTo(new[] { DiagnosticKeys.HlsKeyframeInterval }));
         Assert.That(h.Playlist, Does.Contain("#EXT-X-TARGETDURATION:2\n").And.Contain("#EXTINF:4.000,\n"));
     }
 
@@ -360,7 +361,7 @@ public class HlsSegmenterTests
         var window = h.Stream.GetWindow();
         Assert.That(window, Has.Length.EqualTo(2));
         Assert.That(window[0].Length, Is.GreaterThanOrEqualTo(64 * 1024));
-        Assert.That(h.Diagnostics.Select(d => d.Key), Is.EqualTo(new[] { "hls-segment-size" }));
+        Assert.That(h.Diagnostics.Select(d => d.Key), Is.EqualTo(new[] { DiagnosticKeys.HlsSegmentSize }));
     }
 
     [Test]
@@ -378,17 +379,19 @@ public class HlsSegmenterTests
     }
 
     [Test]
-    public void Process_WithPartDuration_RaisesContiguousPartsEndingWithTheSegment()
+    public void Process_WithPartDuration_PartsWithinTheTargetTileTheSegment()
     {
         using var h = new SegmenterHarness(partDuration: TimeSpan.FromMilliseconds(500));
-        var parts = new List<MediaServer.Hls.Segmenting.SegmentPart>();
-        h.Segmenter.PartCompleted += parts.Add;
         h.FeedVideo(0, 51, gopFrames: 50);
 
         var segment = h.Stream.GetWindow().Single();
-        Assert.That(parts.Select(p => p.PartIndex), Is.EqualTo(new[] { 0, 1, 2, 3 }));
-        Assert.That(parts.Select(p => p.DurationMs), Is.EqualTo(new long[] { 520, 520, 520, 440 }));
-        Assert.That(parts.Select(p => p.Independent), Is.EqualTo(new[] { true, false, false, false }));
+        var parts = segment.Parts;
+        Assert.That(parts.Select(p => p.PartIndex), Is.EqualTo(new[] { 0, 1, 2, 3, 4 }));
+
+        // 40 ms frames: a part ends before the frame that would take it past 500 ms; the segment's last part is short.
+        Assert.That(parts.Select(p => p.DurationMs), Is.EqualTo(new long[] { 480, 480, 480, 480, 80 }));
+        Assert.That(parts.Select(p => p.Independent), Is.EqualTo(new[] { true, false, false, false, false }));
+        Assert.That(h.Stream.GetOpenParts(), Is.Empty, "the next segment has one frame: no part of it is complete");
         Assert.That(parts.Select(p => p.SegmentSequenceNumber).Distinct(), Is.EqualTo(new long[] { 0 }));
         Assert.That(parts[0].Offset, Is.Zero);
         for (var i = 1; i < parts.Count; i++)

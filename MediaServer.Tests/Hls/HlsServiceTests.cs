@@ -1,3 +1,4 @@
+using MediaServer.Core.Diagnostics;
 using MediaServer.Core.Media;
 using MediaServer.Core.Streams;
 using MediaServer.Hls;
@@ -37,7 +38,7 @@ public class HlsServiceTests
         var options = Options();
         var hub = new StreamHub();
         using var store = new HlsStreamStore(options);
-        using var service = new HlsService(hub, store, Microsoft.Extensions.Options.Options.Create(options), muxerFactory: new FakeSegmentMuxerFactory());
+        using var service = new HlsService(hub, store, Microsoft.Extensions.Options.Options.Create(options), muxerFactory: () => new FakeSegmentMuxer());
         await service.StartAsync(CancellationToken.None);
 
         var publisher = hub.Publish("cam");
@@ -52,7 +53,7 @@ public class HlsServiceTests
 
         var hls = await WaitFor(store, "cam", s => s.NextSequenceNumber == 2);
         Assert.That(hls.TargetDuration, Is.EqualTo(2));
-        Assert.That(publisher.Stream.Diagnostics.Keys, Is.EquivalentTo(new[] { "hls-unsupported-audio-codec" }));
+        Assert.That(publisher.Stream.Diagnostics.Keys, Is.EquivalentTo(new[] { DiagnosticKeys.HlsUnsupportedAudioCodec }));
         Assert.That(watched.Payload.RefCount, Is.EqualTo(1), "the consumer released its reference");
         watched.Payload.Release();
 
@@ -72,7 +73,7 @@ public class HlsServiceTests
         var hub = new StreamHub();
         using var store = new HlsStreamStore(options);
         using var publisher = hub.Publish("early");
-        using var service = new HlsService(hub, store, Microsoft.Extensions.Options.Options.Create(options), muxerFactory: new FakeSegmentMuxerFactory());
+        using var service = new HlsService(hub, store, Microsoft.Extensions.Options.Options.Create(options), muxerFactory: () => new FakeSegmentMuxer());
 
         await service.StartAsync(CancellationToken.None);
         for (var dts = 0; dts <= 2000; dts += 40)
@@ -91,7 +92,7 @@ public class HlsServiceTests
         var options = Options();
         var hub = new StreamHub();
         using var store = new HlsStreamStore(options);
-        using var service = new HlsService(hub, store, Microsoft.Extensions.Options.Options.Create(options), muxerFactory: new ThrowingMuxerFactory());
+        using var service = new HlsService(hub, store, Microsoft.Extensions.Options.Options.Create(options), muxerFactory: () => new ThrowingMuxer());
         await service.StartAsync(CancellationToken.None);
         using var publisher = hub.Publish("bad");
 
@@ -105,19 +106,19 @@ public class HlsServiceTests
         Publish(publisher, Video(10_000, key: true));
 
         await WaitFor(store, "bad", s => s.IsEnded);
-        Assert.That(publisher.Stream.Diagnostics.Keys, Does.Contain("hls-failed"));
+        Assert.That(publisher.Stream.Diagnostics.Keys, Does.Contain(DiagnosticKeys.HlsFailed));
         await service.StopAsync(CancellationToken.None);
     }
 
-    private sealed class ThrowingMuxerFactory : MediaServer.Hls.Segmenting.ISegmentMuxerFactory, MediaServer.Hls.Segmenting.ISegmentMuxer
+    private sealed class ThrowingMuxer : ISegmentMuxer
     {
-        public MediaServer.Hls.Segmenting.ISegmentMuxer Create() => this;
-
         public bool IsSupported(MediaCodec codec) => true;
 
-        public bool Write(in MediaFrame frame, System.Buffers.IBufferWriter<byte> output) => throw new InvalidOperationException("muxer bug");
+        public MuxRejection Configure(in MediaFrame config) => throw new InvalidOperationException("muxer bug");
 
-        public void WriteTables(System.Buffers.IBufferWriter<byte> output)
+        public MuxRejection Write(in MediaFrame frame, System.Buffers.IBufferWriter<byte> output) => throw new InvalidOperationException("muxer bug");
+
+        public void BeginSegment(System.Buffers.IBufferWriter<byte> output)
         {
         }
 

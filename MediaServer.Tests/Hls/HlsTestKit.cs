@@ -30,18 +30,18 @@ internal sealed class FakeSegmentMuxer : ISegmentMuxer
 
     public bool IsSupported(MediaCodec codec) => codec is MediaCodec.H264 or MediaCodec.Hevc or MediaCodec.Aac or MediaCodec.Mp3;
 
-    public bool Write(in MediaFrame frame, IBufferWriter<byte> output)
+    public MuxRejection Configure(in MediaFrame config)
     {
-        if (frame.IsConfig)
-        {
-            _hasVideoConfig |= frame.IsVideo;
-            _hasAudioConfig |= frame.IsAudio;
-            return true;
-        }
+        _hasVideoConfig |= config.IsVideo;
+        _hasAudioConfig |= config.IsAudio;
+        return MuxRejection.None;
+    }
 
+    public MuxRejection Write(in MediaFrame frame, IBufferWriter<byte> output)
+    {
         if (RequireConfig && !(frame.IsVideo ? _hasVideoConfig : _hasAudioConfig))
         {
-            return false;
+            return MuxRejection.NoConfig;
         }
 
         WriteRecord(output, frame.IsVideo ? (byte)'V' : (byte)'A', frame.IsKeyframe, frame.Timestamp);
@@ -51,10 +51,10 @@ internal sealed class FakeSegmentMuxer : ISegmentMuxer
             output.Advance(PaddingPerFrame);
         }
 
-        return true;
+        return MuxRejection.None;
     }
 
-    public void WriteTables(IBufferWriter<byte> output) => WriteRecord(output, (byte)'T', false, 0);
+    public void BeginSegment(IBufferWriter<byte> output) => WriteRecord(output, (byte)'T', false, 0);
 
     public void Flush(IBufferWriter<byte> output)
     {
@@ -86,11 +86,6 @@ internal sealed class FakeSegmentMuxer : ISegmentMuxer
 
         return string.Join(' ', parts);
     }
-}
-
-internal sealed class FakeSegmentMuxerFactory : ISegmentMuxerFactory
-{
-    public ISegmentMuxer Create() => new FakeSegmentMuxer();
 }
 
 /// <summary>A clock the test moves by hand (no Microsoft.Extensions.TimeProvider.Testing package here).</summary>
@@ -146,7 +141,7 @@ internal sealed class SegmenterHarness : IDisposable
         Options = options ?? HlsTestKit.Options();
         Time = new ManualTimeProvider(HlsTestKit.Epoch);
         Stream = new HlsStream("cam", Options, Time, sessionId: "s1");
-        Policy = new SegmentationPolicy(Options);
+        Policy = new SegmentationPolicy(Options.SegmentDuration, Options.MaxSegmentBytes, partDuration);
         Segmenter = new HlsSegmenter(
             Stream,
             Muxer,
@@ -156,8 +151,7 @@ internal sealed class SegmenterHarness : IDisposable
             {
                 Diagnostics.Add((key, message));
                 return true;
-            },
-            partDuration: partDuration);
+            });
     }
 
     public HlsOptions Options { get; }

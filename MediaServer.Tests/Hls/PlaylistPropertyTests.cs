@@ -1,3 +1,4 @@
+using MediaServer.Core.Diagnostics;
 using System.Globalization;
 using System.Text;
 using MediaServer.Core.Media;
@@ -123,7 +124,7 @@ public class PlaylistPropertyTests
                 expectedSequence++;
             }
 
-            Require(!overlong || h.Diagnostics.Exists(x => x.Key == "keyframe-interval"), "EXTINF above target without a diagnostic", text);
+            Require(!overlong || h.Diagnostics.Exists(x => x.Key == DiagnosticKeys.HlsKeyframeInterval), "EXTINF above target without a diagnostic", text);
             Require(mediaSequence == 0 || totalMs >= 3000L * target, "slid window holds < 3 × target", text);
             foreach (var segment in h.Stream.GetWindow())
             {

@@ -34,7 +34,7 @@ public class TsMuxerAllocationTests
         {
             // Segment start: tables, then the frames (timestamps moving on each run), then flush.
             output.ResetWrittenCount();
-            muxer.WriteTables(output);
+            muxer.BeginSegment(output);
             foreach (var frame in frames)
             {
                 muxer.Write(frame.WithTimestamp(frame.Timestamp + offset), output);

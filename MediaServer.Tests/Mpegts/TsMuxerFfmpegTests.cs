@@ -45,7 +45,7 @@ public class TsMuxerFfmpegTests
             {
                 // What the segmenter does at every cut.
                 muxer.Flush(output);
-                muxer.WriteTables(output);
+                muxer.BeginSegment(output);
             }
 
             var frame = sample.Stream == 0
@@ -82,7 +82,7 @@ public class TsMuxerFfmpegTests
     {
         try
         {
-            return muxer.Write(frame, output);
+            return muxer.Write(frame, output) == MuxRejection.None;
         }
         finally
         {

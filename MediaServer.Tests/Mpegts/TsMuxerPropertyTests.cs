@@ -43,7 +43,7 @@ public class TsMuxerPropertyTests
         var expectedAudio = new List<byte>();
         Release(muxer, output, AvcConfig());
         Release(muxer, output, AacConfig());
-        muxer.WriteTables(output);
+        muxer.BeginSegment(output);
         long videoDts = input.Start, audioPts = input.Start;
         var tableWrites = 1;
         foreach (var step in input.Steps)
@@ -93,7 +93,7 @@ public class TsMuxerPropertyTests
 
                 default:
                     muxer.Flush(output);
-                    muxer.WriteTables(output);
+                    muxer.BeginSegment(output);
                     tableWrites++;
                     break;
             }
@@ -136,7 +136,7 @@ public class TsMuxerPropertyTests
     {
         try
         {
-            return muxer.Write(frame, output);
+            return muxer.Write(frame, output) == MuxRejection.None;
         }
         finally
         {

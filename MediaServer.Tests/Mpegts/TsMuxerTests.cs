@@ -9,14 +9,14 @@ namespace MediaServer.Tests.Mpegts;
 public class TsMuxerTests
 {
     [Test]
-    public void WriteTables_H264AndAac_GoldenPatPmt()
+    public void BeginSegment_H264AndAac_GoldenPatPmt()
     {
         var muxer = new TsMuxer();
         var output = new ArrayBufferWriter<byte>();
         Write(muxer, output, AvcConfig());
         Write(muxer, output, AacConfig());
 
-        muxer.WriteTables(output);
+        muxer.BeginSegment(output);
 
         var ts = output.WrittenSpan;
         Assert.That(ts.Length, Is.EqualTo(2 * 188));
@@ -37,13 +37,13 @@ public class TsMuxerTests
     }
 
     [Test]
-    public void WriteTables_AudioOnly_PcrOnAudioPid()
+    public void BeginSegment_AudioOnly_PcrOnAudioPid()
     {
         var muxer = new TsMuxer();
         var output = new ArrayBufferWriter<byte>();
         Write(muxer, output, AacConfig());
 
-        muxer.WriteTables(output);
+        muxer.BeginSegment(output);
 
         var demux = TsTestDemuxer.Parse(output.WrittenSpan);
         Assert.That(demux.Errors, Is.Empty);
@@ -52,14 +52,14 @@ public class TsMuxerTests
     }
 
     [Test]
-    public void WriteTables_Repeated_CountersContinueVersionStays()
+    public void BeginSegment_Repeated_CountersContinueVersionStays()
     {
         var muxer = new TsMuxer();
         var output = new ArrayBufferWriter<byte>();
         Write(muxer, output, AvcConfig());
         for (var i = 0; i < 20; i++)
         {
-            muxer.WriteTables(output);
+            muxer.BeginSegment(output);
         }
 
         var demux = TsTestDemuxer.Parse(output.WrittenSpan);
@@ -80,7 +80,7 @@ public class TsMuxerTests
             Assert.That(Write(muxer, output, Aac(0, new byte[20])), Is.False);
             Assert.That(output.WrittenCount, Is.Zero);
             Assert.That(muxer.RejectedFrames, Is.EqualTo(2));
-            Assert.That(muxer.LastRejection, Is.EqualTo(TsMuxRejection.NoConfig));
+            Assert.That(muxer.LastRejection, Is.EqualTo(MuxRejection.NoConfig));
         });
     }
 
@@ -98,7 +98,7 @@ public class TsMuxerTests
 
         Assert.That(written, Is.False);
         Assert.That(output.WrittenCount, Is.Zero);
-        Assert.That(muxer.LastRejection, Is.EqualTo(TsMuxRejection.UnsupportedCodec));
+        Assert.That(muxer.LastRejection, Is.EqualTo(MuxRejection.UnsupportedCodec));
     }
 
     [Test]
@@ -163,7 +163,7 @@ public class TsMuxerTests
         Assert.That(Write(muxer, output, MediaTestData.Frame(MediaKind.Audio, MediaCodec.Aac, FrameFlags.Config, 0, 0, [0x2A, 0x10])), Is.False); // SBR signalled, extension fields truncated
 
         Assert.That((muxer.VideoCodec, muxer.AudioCodec), Is.EqualTo((MediaCodec.Unknown, MediaCodec.Unknown)));
-        Assert.That(muxer.LastRejection, Is.EqualTo(TsMuxRejection.InvalidConfig));
+        Assert.That(muxer.LastRejection, Is.EqualTo(MuxRejection.InvalidConfig));
     }
 
     [Test]
@@ -172,14 +172,14 @@ public class TsMuxerTests
         var muxer = new TsMuxer();
         var output = new ArrayBufferWriter<byte>();
         Write(muxer, output, AvcConfig());
-        muxer.WriteTables(output);
+        muxer.BeginSegment(output);
         var before = output.WrittenCount;
 
         var frame = MediaTestData.Frame(MediaKind.Video, MediaCodec.H264, FrameFlags.Keyframe, 0, 0, MediaTestData.Hex("00000010 6588"));
         Assert.That(Write(muxer, output, frame), Is.False);
 
         Assert.That(output.WrittenCount, Is.EqualTo(before));
-        Assert.That(muxer.LastRejection, Is.EqualTo(TsMuxRejection.MalformedFrame));
+        Assert.That(muxer.LastRejection, Is.EqualTo(MuxRejection.MalformedFrame));
     }
 
     [Test]
@@ -333,7 +333,7 @@ public class TsMuxerTests
         var muxer = new TsMuxer();
         var output = new ArrayBufferWriter<byte>();
         Write(muxer, output, AacConfig());
-        muxer.WriteTables(output);
+        muxer.BeginSegment(output);
         var tables = output.WrittenCount;
 
         Write(muxer, output, Aac(0, new byte[10]));
@@ -358,7 +358,7 @@ public class TsMuxerTests
         var output = new ArrayBufferWriter<byte>();
         Write(muxer, output, AvcConfig());
         Write(muxer, output, AacConfig());
-        muxer.WriteTables(output);
+        muxer.BeginSegment(output);
 
         Write(muxer, output, Aac(0, new byte[10]));
         Write(muxer, output, Video(MediaCodec.H264, 40, 0, true, Nal(0x65, 10, 1)));
@@ -377,7 +377,7 @@ public class TsMuxerTests
         var muxer = new TsMuxer();
         var output = new ArrayBufferWriter<byte>();
         Write(muxer, output, AvcConfig());
-        muxer.WriteTables(output);
+        muxer.BeginSegment(output);
         Write(muxer, output, Video(MediaCodec.H264, 0, 0, true, Nal(0x65, 10, 1)));
         Write(muxer, output, AacConfig());
         Write(muxer, output, Aac(0, new byte[10]));
@@ -474,7 +474,7 @@ public class TsMuxerTests
     {
         try
         {
-            return muxer.Write(frame, output);
+            return muxer.Write(frame, output) == MuxRejection.None;
         }
         finally
         {

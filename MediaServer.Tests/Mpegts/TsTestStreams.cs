@@ -74,7 +74,7 @@ internal static class TsTestStreams
         {
             if (!tables && !frame.IsConfig)
             {
-                muxer.WriteTables(output);
+                muxer.BeginSegment(output);
                 tables = true;
             }
 
