@@ -52,7 +52,7 @@ public sealed partial class RtmpServerSession
                 if (command.TransactionId > 0)
                 {
                     var info = RtmpCommand.StatusInfo("error", "NetConnection.Call.Failed", $"Method '{command.Name}' not found.");
-                    return _output.SendCommandAsync(RtmpOutput.CommandChunkStream, 0, RtmpCommand.Encode("_error", command.TransactionId, null, info), _token);
+                    return _output.SendCommandAsync(RtmpOutput.CommandChunkStream, 0, RtmpCommand.Encode("_error", command.TransactionId, null, info), Token);
                 }
 
                 return ValueTask.CompletedTask;
@@ -63,14 +63,13 @@ public sealed partial class RtmpServerSession
     {
         var parameters = command.GetObjectArgument(-1);
         var app = parameters is not null && parameters.TryGetString("app", out var a) ? a : string.Empty;
-        (_app, _appQuery) = SplitQuery(app.Trim('/'));
-        _connected = true;
+        _application = SplitQuery(app.Trim('/'));
 
-        await _output.SendControlAsync(RtmpMessageType.WindowAcknowledgementSize, ProtocolControl.WindowAcknowledgementSize(_options.WindowAckSize), _token).ConfigureAwait(false);
-        _lastWindowSent = _options.WindowAckSize;
-        await _output.SendControlAsync(RtmpMessageType.SetPeerBandwidth, ProtocolControl.SetPeerBandwidth(_options.PeerBandwidth, PeerBandwidthLimitType.Dynamic), _token).ConfigureAwait(false);
-        await _output.SetChunkSizeAsync(_options.OutgoingChunkSize, _token).ConfigureAwait(false);
-        await _output.SendUserControlAsync(UserControlEvent.StreamBegin(0), _token).ConfigureAwait(false);
+        await _output.SendControlAsync(RtmpMessageType.WindowAcknowledgementSize, ProtocolControl.WindowAcknowledgementSize(_options.WindowAckSize), Token).ConfigureAwait(false);
+        _ack.Announced(_options.WindowAckSize);
+        await _output.SendControlAsync(RtmpMessageType.SetPeerBandwidth, ProtocolControl.SetPeerBandwidth(_options.PeerBandwidth, PeerBandwidthLimitType.Dynamic), Token).ConfigureAwait(false);
+        await _output.SetChunkSizeAsync(_options.OutgoingChunkSize, Token).ConfigureAwait(false);
+        await _output.SendUserControlAsync(UserControlEvent.StreamBegin(0), Token).ConfigureAwait(false);
 
         var properties = new AmfObject
         {
@@ -81,7 +80,7 @@ public sealed partial class RtmpServerSession
         var info = RtmpCommand.StatusInfo("status", "NetConnection.Connect.Success", "Connection succeeded.");
         info["objectEncoding"] = parameters is not null && parameters.TryGetNumber("objectEncoding", out var encoding) ? encoding : 0d;
         await SendResultAsync(command.TransactionId, properties, info).ConfigureAwait(false);
-        _logger.LogDebug("RTMP {Remote}: connected to app '{App}'", _remoteAddress, _app);
+        _logger.LogDebug("RTMP {Remote}: connected to app '{App}'", _remoteAddress, _application.Value.Name);
     }
 
     private async ValueTask FcPublishAsync(RtmpCommand command)
@@ -89,7 +88,7 @@ public sealed partial class RtmpServerSession
         var name = command.GetStringArgument(0) ?? string.Empty;
         await SendResultAsync(command.TransactionId, null, AmfUndefined.Instance).ConfigureAwait(false);
         var info = RtmpCommand.StatusInfo("status", "NetStream.Publish.Start", $"FCPublish to stream {SplitQuery(name).Name}.");
-        await _output.SendCommandAsync(RtmpOutput.CommandChunkStream, 0, RtmpCommand.Encode("onFCPublish", 0, null, info), _token).ConfigureAwait(false);
+        await _output.SendCommandAsync(RtmpOutput.CommandChunkStream, 0, RtmpCommand.Encode("onFCPublish", 0, null, info), Token).ConfigureAwait(false);
     }
 
     private ValueTask CreateStreamAsync(RtmpCommand command)
@@ -101,44 +100,35 @@ public sealed partial class RtmpServerSession
     private async ValueTask PublishAsync(RtmpCommand command, uint messageStreamId)
     {
         var (name, nameQuery) = SplitQuery(command.GetStringArgument(0) ?? string.Empty);
-        if (_publisher is not null || _subscription is not null)
+        if (_ingest is not null || _playback is not null)
         {
             await RefuseAsync(messageStreamId, "NetStream.Publish.BadName", "This connection is already publishing or playing.").ConfigureAwait(false);
             return;
         }
 
-        var request = new StreamRequest(_app, name, CombineQueries(_appQuery, nameQuery), _remoteAddress);
-        var resolution = _connected
-            ? await _resolver.ResolvePublishAsync(request, _token).ConfigureAwait(false)
+        var resolution = _application is { } application
+            ? await _resolver.ResolvePublishAsync(Request(application, name, nameQuery), Token).ConfigureAwait(false)
             : StreamResolution.Refuse(StreamRefusal.BadName, "publish before connect.");
         if (!resolution.IsAccepted)
         {
             var code = resolution.Refusal == StreamRefusal.Unauthorized ? "NetStream.Publish.Unauthorized" : "NetStream.Publish.BadName";
-            _logger.LogInformation("RTMP {Remote}: publish to '{App}/{Name}' refused: {Code} {Message}", _remoteAddress, _app, name, code, resolution.Message);
+            _logger.LogInformation("RTMP {Remote}: publish to '{App}/{Name}' refused: {Code} {Message}", _remoteAddress, _application?.Name, name, code, resolution.Message);
             await RefuseAsync(messageStreamId, code, resolution.Message ?? "Publishing refused.").ConfigureAwait(false);
             return;
         }
 
-        _streamId = resolution.StreamId!;
-        _timeline = default; // A new publish starts new timelines.
-        var publisher = _hub.Publish(_streamId);
-        _publisher = publisher;
-        _publishMessageStreamId = messageStreamId;
-        _revokedRegistration = publisher.Revoked.Register(OnRevoked);
-        _sessionCts!.CancelAfter(_options.PublisherIdleTimeout);
-        _idleTimerArmedAt = Environment.TickCount64;
+        _ingest = new RtmpIngest(_hub.Publish(resolution.StreamId!), messageStreamId, OnRevoked, _logger, _remoteAddress);
+        _idle!.Arm();
 
-        await _output.SendUserControlAsync(UserControlEvent.StreamBegin(messageStreamId), _token).ConfigureAwait(false);
+        await _output.SendUserControlAsync(UserControlEvent.StreamBegin(messageStreamId), Token).ConfigureAwait(false);
         var info = RtmpCommand.StatusInfo("status", "NetStream.Publish.Start", $"{name} is now published.");
-        await _output.SendCommandAsync(RtmpOutput.StreamChunkStream, messageStreamId, RtmpCommand.Encode("onStatus", 0, null, info), _token).ConfigureAwait(false);
-        _logger.LogInformation("RTMP {Remote}: publishing stream {StreamId}", _remoteAddress, _streamId);
+        await _output.SendCommandAsync(RtmpOutput.StreamChunkStream, messageStreamId, RtmpCommand.Encode("onStatus", 0, null, info), Token).ConfigureAwait(false);
+        _logger.LogInformation("RTMP {Remote}: publishing stream {StreamId}", _remoteAddress, _ingest.StreamId);
     }
 
+    // The hub took the stream away (takeover, livestream disconnected, shutdown): end the session; RunAsync tells the encoder.
     private void OnRevoked()
     {
-        _revokeReason = _publisher?.RevokeReason ?? PublisherRevokeReason.TakenOver;
-        _revoked = true;
-        _closeReason = DescribeRevoke(_revokeReason);
         try
         {
             _sessionCts?.Cancel();
@@ -161,7 +151,7 @@ public sealed partial class RtmpServerSession
     /// before the connection closes, so the encoder reports why rather than a network error. Best effort,
     /// bounded: the peer may not be reading.
     /// </summary>
-    private async Task TellPublisherClosedAsync(PublisherRevokeReason reason)
+    private async Task TellPublisherClosedAsync(uint messageStreamId, PublisherRevokeReason reason)
     {
         var description = reason switch
         {
@@ -173,7 +163,7 @@ public sealed partial class RtmpServerSession
         using var timeout = new CancellationTokenSource(TellPublisherTimeout);
         try
         {
-            await _output.SendCommandAsync(RtmpOutput.StreamChunkStream, _publishMessageStreamId, RtmpCommand.Encode("onStatus", 0, null, info), timeout.Token).ConfigureAwait(false);
+            await _output.SendCommandAsync(RtmpOutput.StreamChunkStream, messageStreamId, RtmpCommand.Encode("onStatus", 0, null, info), timeout.Token).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is OperationCanceledException or IOException or InvalidOperationException)
         {
@@ -187,124 +177,56 @@ public sealed partial class RtmpServerSession
     /// </summary>
     private void StopPublishing(bool clean)
     {
-        var publisher = _publisher;
-        if (publisher is null)
+        if (_ingest is not { } ingest)
         {
             return;
         }
 
-        _publisher = null;
-        _revokedRegistration.Dispose();
-        if (clean)
-        {
-            publisher.Unpublish();
-        }
-        else
-        {
-            publisher.Dispose();
-        }
-
-        _logger.LogInformation("RTMP {Remote}: stopped publishing stream {StreamId} ({Reason})", _remoteAddress, _streamId, _closeReason);
+        _ingest = null;
+        ingest.Stop(clean);
+        _logger.LogInformation("RTMP {Remote}: stopped publishing stream {StreamId} ({Reason})", _remoteAddress, ingest.StreamId, _closeReason);
     }
 
     private async ValueTask PlayAsync(RtmpCommand command, uint messageStreamId)
     {
         var (name, nameQuery) = SplitQuery(command.GetStringArgument(0) ?? string.Empty);
-        if (_publisher is not null || _subscription is not null)
+        if (_ingest is not null || _playback is not null)
         {
             await RefuseAsync(messageStreamId, "NetStream.Play.Failed", "This connection is already publishing or playing.").ConfigureAwait(false);
             return;
         }
 
-        var request = new StreamRequest(_app, name, CombineQueries(_appQuery, nameQuery), _remoteAddress);
-        var resolution = _connected
-            ? await _resolver.ResolvePlayAsync(request, _token).ConfigureAwait(false)
+        var resolution = _application is { } application
+            ? await _resolver.ResolvePlayAsync(Request(application, name, nameQuery), Token).ConfigureAwait(false)
             : StreamResolution.Refuse(StreamRefusal.BadName, "play before connect.");
         var stream = resolution.IsAccepted ? _hub.Find(resolution.StreamId!) : null;
         if (stream is null)
         {
-            _logger.LogInformation("RTMP {Remote}: play '{App}/{Name}': not found", _remoteAddress, _app, name);
+            _logger.LogInformation("RTMP {Remote}: play '{App}/{Name}': not found", _remoteAddress, _application?.Name, name);
             await RefuseAsync(messageStreamId, "NetStream.Play.StreamNotFound", resolution.Message ?? $"Stream {name} is not live.").ConfigureAwait(false);
             return;
         }
 
         // Subscribe first so nothing published while the statuses go out is missed; the loop starts after them.
-        _streamId = stream.Id;
-        _subscription = stream.Subscribe(replayGop: true);
+        _playback = new RtmpPlayback(stream.Subscribe(replayGop: true), _output, messageStreamId, RequestClose, _logger, _remoteAddress, Token);
 
-        await _output.SendUserControlAsync(UserControlEvent.StreamBegin(messageStreamId), _token).ConfigureAwait(false);
+        await _output.SendUserControlAsync(UserControlEvent.StreamBegin(messageStreamId), Token).ConfigureAwait(false);
         var reset = RtmpCommand.StatusInfo("status", "NetStream.Play.Reset", $"Playing and resetting {name}.");
-        await _output.SendCommandAsync(RtmpOutput.StreamChunkStream, messageStreamId, RtmpCommand.Encode("onStatus", 0, null, reset), _token).ConfigureAwait(false);
+        await _output.SendCommandAsync(RtmpOutput.StreamChunkStream, messageStreamId, RtmpCommand.Encode("onStatus", 0, null, reset), Token).ConfigureAwait(false);
         var start = RtmpCommand.StatusInfo("status", "NetStream.Play.Start", $"Started playing {name}.");
-        await _output.SendCommandAsync(RtmpOutput.StreamChunkStream, messageStreamId, RtmpCommand.Encode("onStatus", 0, null, start), _token).ConfigureAwait(false);
+        await _output.SendCommandAsync(RtmpOutput.StreamChunkStream, messageStreamId, RtmpCommand.Encode("onStatus", 0, null, start), Token).ConfigureAwait(false);
         var access = RtmpCommand.EncodeData("|RtmpSampleAccess", true, true);
-        await _output.SendAsync(RtmpOutput.StreamChunkStream, RtmpMessageType.DataAmf0, 0, messageStreamId, access, _token).ConfigureAwait(false);
+        await _output.SendAsync(RtmpOutput.StreamChunkStream, RtmpMessageType.DataAmf0, 0, messageStreamId, access, Token).ConfigureAwait(false);
 
-        _sessionCts!.CancelAfter(Timeout.InfiniteTimeSpan); // a player's input may be silent
-        _playCts = CancellationTokenSource.CreateLinkedTokenSource(_token);
-        _playTask = PlayLoopAsync(_subscription, messageStreamId, _playCts.Token);
-        _logger.LogInformation("RTMP {Remote}: playing stream {StreamId}", _remoteAddress, _streamId);
+        _idle!.Disarm(); // a player's input may be silent
+        _playback.Start();
+        _logger.LogInformation("RTMP {Remote}: playing stream {StreamId}", _remoteAddress, stream.Id);
     }
 
-    private async Task PlayLoopAsync(Subscription subscription, uint messageStreamId, CancellationToken cancellationToken)
-    {
-        // Tag bodies are built here, then chunked by the output; reused for every frame.
-        var body = new ArrayBufferWriter<byte>(64 * 1024);
-        long? baseTimestamp = null;
-        try
-        {
-            while (await subscription.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
-            {
-                while (subscription.TryRead(out var frame))
-                {
-                    try
-                    {
-                        // Relative to the first frame this player got, so a late joiner starts near 0.
-                        baseTimestamp ??= frame.Timestamp;
-                        var relative = Math.Max(0, frame.Timestamp - baseTimestamp.Value);
-                        body.ResetWrittenCount();
-                        FlvMuxer.WriteTagBody(frame, body);
-                        var (chunkStream, type) = frame.Kind switch
-                        {
-                            MediaKind.Video => (RtmpOutput.VideoChunkStream, RtmpMessageType.Video),
-                            MediaKind.Audio => (RtmpOutput.AudioChunkStream, RtmpMessageType.Audio),
-                            _ => (RtmpOutput.StreamChunkStream, RtmpMessageType.DataAmf0),
-                        };
-                        await _output.SendAsync(chunkStream, type, unchecked((uint)relative), messageStreamId, body.WrittenMemory, cancellationToken).ConfigureAwait(false);
-                    }
-                    finally
-                    {
-                        frame.Payload.Release();
-                    }
-                }
-            }
-
-            // The stream ended: tell the player and close.
-            await _output.SendUserControlAsync(UserControlEvent.StreamEof(messageStreamId), cancellationToken).ConfigureAwait(false);
-            var info = RtmpCommand.StatusInfo("status", "NetStream.Play.UnpublishNotify", "The stream ended.");
-            await _output.SendCommandAsync(RtmpOutput.StreamChunkStream, messageStreamId, RtmpCommand.Encode("onStatus", 0, null, info), cancellationToken).ConfigureAwait(false);
-            _closeReason = "stream ended";
-            RequestClose();
-        }
-        catch (OperationCanceledException)
-        {
-            // Stopped.
-        }
-        catch (IOException)
-        {
-            // The player went away; the read loop sees the close too.
-            RequestClose();
-        }
-        catch (Exception ex)
-        {
-            _logger.LogWarning(ex, "RTMP {Remote}: playback of {StreamId} failed", _remoteAddress, _streamId);
-            RequestClose();
-        }
-    }
-
-    private void RequestClose()
+    private void RequestClose(string reason)
     {
         _closeRequested = true;
+        _closeReason = reason;
         try
         {
             _sessionCts?.Cancel();
@@ -317,29 +239,23 @@ public sealed partial class RtmpServerSession
 
     private async ValueTask StopPlayingAsync()
     {
-        var subscription = _subscription;
-        if (subscription is null)
+        if (_playback is not { } playback)
         {
             return;
         }
 
-        _subscription = null;
-        _playCts?.Cancel();
-        if (_playTask is { } task)
+        _playback = null;
+        await playback.StopAsync().ConfigureAwait(false);
+        if (!_closeRequested)
         {
-            await task.ConfigureAwait(false);
+            _idle?.Arm(); // no longer a player: silence counts again
         }
-
-        _playCts?.Dispose();
-        _playCts = null;
-        _playTask = null;
-        subscription.Dispose();
     }
 
     private async ValueTask RefuseAsync(uint messageStreamId, string code, string description)
     {
         var info = RtmpCommand.StatusInfo("error", code, description);
-        await _output.SendCommandAsync(RtmpOutput.StreamChunkStream, messageStreamId, RtmpCommand.Encode("onStatus", 0, null, info), _token).ConfigureAwait(false);
+        await _output.SendCommandAsync(RtmpOutput.StreamChunkStream, messageStreamId, RtmpCommand.Encode("onStatus", 0, null, info), Token).ConfigureAwait(false);
 
         // An encoder left hanging after a refusal is a bug (OBS PR #3078): close once this is flushed.
         _closeRequested = true;
@@ -347,7 +263,7 @@ public sealed partial class RtmpServerSession
     }
 
     private ValueTask SendResultAsync(double transactionId, object? properties, object? info) =>
-        _output.SendCommandAsync(RtmpOutput.CommandChunkStream, 0, RtmpCommand.Encode("_result", transactionId, properties, info), _token);
+        _output.SendCommandAsync(RtmpOutput.CommandChunkStream, 0, RtmpCommand.Encode("_result", transactionId, properties, info), Token);
 
     /// <summary>Splits <c>name?query</c>; the query is null when absent or empty.</summary>
     internal static (string Name, string? Query) SplitQuery(string value)
@@ -361,6 +277,9 @@ public sealed partial class RtmpServerSession
         var query = value[(index + 1)..];
         return (value[..index], query.Length == 0 ? null : query);
     }
+
+    private StreamRequest Request((string Name, string? Query) application, string name, string? nameQuery) =>
+        new(application.Name, name, CombineQueries(application.Query, nameQuery), _remoteAddress);
 
     private static string? CombineQueries(string? first, string? second) =>
         first is null ? second : second is null ? first : first + "&" + second;

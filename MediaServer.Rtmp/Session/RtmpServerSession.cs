@@ -25,11 +25,6 @@ namespace MediaServer.Rtmp.Session;
 [SuppressMessage("Design", "CA1001:Types that own disposable fields should be disposable", Justification = "The session lives exactly for RunAsync, which disposes them in its finally block.")]
 public sealed partial class RtmpServerSession
 {
-    private const int HandshakeBytes = 1 + (2 * RtmpHandshake.PacketSize);
-
-    // FLV errors are logged aggregated: the first, then at most one summary per interval.
-    private const long MalformedLogIntervalMs = 10_000;
-
     // How long the session tries to deliver its last onStatus to a publisher it closes.
     private static readonly TimeSpan TellPublisherTimeout = TimeSpan.FromSeconds(1);
 
@@ -44,41 +39,18 @@ public sealed partial class RtmpServerSession
     private readonly List<RtmpMessage> _pending = [];
 
     private CancellationTokenSource? _sessionCts;
-    private CancellationToken _token;
+    private IdleTimer? _idle;
     private bool _closeRequested;
     private string _closeReason = "closed";
+    private readonly AcknowledgementWindow _ack;
 
-    // Acknowledgements (§5.4.3): bytes received, 64-bit here, sent as 32 bits (wraps).
-    private long _bytesReceived;
-    private long _idleTimerArmedAt; // Environment.TickCount64 when the idle timeout was last re-armed
-    private long _lastAckAt;
-    private uint _ackWindow;
-    private uint _lastWindowSent;
-
-    // Connection state.
-    private bool _connected;
-    private string _app = string.Empty;
-    private string? _appQuery;
+    // Connection state: the application of connect (null before it) and its query.
+    private (string Name, string? Query)? _application;
     private uint _nextStreamId = 1;
 
-    // Publishing.
-    private Publisher? _publisher;
-    private CancellationTokenRegistration _revokedRegistration;
-    private bool _revoked;
-    private PublisherRevokeReason _revokeReason;
-    private uint _publishMessageStreamId;
-    private RtmpMediaTimeline _timeline;
-    private string? _unsupportedVideo;
-    private string? _unsupportedAudio;
-    private long _malformedFrames;
-    private long _malformedLogged;
-    private long _lastMalformedLog;
-    private string? _streamId;
-
-    // Playing.
-    private Subscription? _subscription;
-    private Task? _playTask;
-    private CancellationTokenSource? _playCts;
+    // Publishing or playing (at most one of them).
+    private RtmpIngest? _ingest;
+    private RtmpPlayback? _playback;
 
     public RtmpServerSession(IDuplexPipe transport, StreamHub hub, IStreamResolver resolver, RtmpServerOptions options, ILogger logger, string? remoteAddress)
     {
@@ -90,7 +62,7 @@ public sealed partial class RtmpServerSession
         _remoteAddress = remoteAddress;
         _chunkReader = new ChunkStreamReader(options.MaxIncomingMessageSize);
         _output = new RtmpOutput(transport.Output);
-        _ackWindow = options.WindowAckSize;
+        _ack = new AcknowledgementWindow(options.WindowAckSize);
     }
 
     /// <summary>The protocol error that ended the session, if any (for tests and diagnostics).</summary>
@@ -101,27 +73,29 @@ public sealed partial class RtmpServerSession
     {
         using var sessionCts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         _sessionCts = sessionCts;
-        _token = sessionCts.Token;
+        _idle = new IdleTimer(sessionCts, _options.PublisherIdleTimeout);
         try
         {
-            await HandshakeAsync(cancellationToken).ConfigureAwait(false);
-            sessionCts.CancelAfter(_options.PublisherIdleTimeout);
-            _idleTimerArmedAt = Environment.TickCount64;
+            await RtmpServerHandshake.RunAsync(_transport.Input, _output, _options.HandshakeTimeout, cancellationToken).ConfigureAwait(false);
+            _ack.Received(RtmpServerHandshake.Length);
+            _ack.TryTakeAcknowledgement(out _); // the handshake is not acknowledged
+            _idle.Arm();
             await ReadLoopAsync().ConfigureAwait(false);
         }
         catch (RtmpProtocolException ex)
         {
             Fail(ex.Reason, ex.Message);
         }
-        catch (OperationCanceledException) when (_revoked || (cancellationToken.IsCancellationRequested && _publisher is not null))
+        catch (OperationCanceledException) when (_ingest is { } ingest && (ingest.Publisher.Revoked.IsCancellationRequested || cancellationToken.IsCancellationRequested))
         {
             // Revoked by the hub (takeover, livestream disconnected, shutdown), or the host is stopping: tell the encoder.
-            var reason = _revoked ? _revokeReason : PublisherRevokeReason.ServerShutdown;
-            _revoked = true;
-            _revokeReason = reason;
+            var reason = ingest.Publisher.Revoked.IsCancellationRequested ? ingest.Publisher.RevokeReason : PublisherRevokeReason.ServerShutdown;
             _closeReason = DescribeRevoke(reason);
-            _logger.LogInformation("RTMP {Remote}: stream {StreamId}: {Reason}; closing the publisher's connection", _remoteAddress, _streamId, _closeReason);
-            await TellPublisherClosedAsync(reason).ConfigureAwait(false);
+            _logger.LogInformation("RTMP {Remote}: stream {StreamId}: {Reason}; closing the publisher's connection", _remoteAddress, ingest.StreamId, _closeReason);
+            await TellPublisherClosedAsync(ingest.MessageStreamId, reason).ConfigureAwait(false);
+
+            // Closed by the server (livestream disconnected, shutdown): the stream ends now, with no reconnect window.
+            StopPublishing(clean: reason is PublisherRevokeReason.Disconnected or PublisherRevokeReason.ServerShutdown);
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
@@ -159,89 +133,13 @@ public sealed partial class RtmpServerSession
         _logger.LogWarning("RTMP {Remote}: closing connection: {Reason}: {Message}", _remoteAddress, reason, message);
     }
 
-    private async Task HandshakeAsync(CancellationToken cancellationToken)
-    {
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(_options.HandshakeTimeout);
-        var input = _transport.Input;
-        var c1 = new byte[RtmpHandshake.PacketSize];
-        var haveC1 = false;
-        while (true)
-        {
-            ReadResult result;
-            try
-            {
-                result = await input.ReadAsync(timeout.Token).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-            {
-                throw new RtmpProtocolException(RtmpProtocolError.HandshakeTimeout, $"Handshake not completed within {_options.HandshakeTimeout.TotalSeconds:0.#} s.");
-            }
-
-            var buffer = result.Buffer;
-            var consumed = buffer.Start;
-            var examined = buffer.End;
-            var done = false;
-            byte[]? response = null;
-            try
-            {
-                (haveC1, done, consumed, response) = ParseHandshake(buffer, c1, haveC1);
-                if (done)
-                {
-                    examined = consumed; // chunk data may follow C2 in the same read
-                }
-            }
-            finally
-            {
-                input.AdvanceTo(consumed, examined);
-            }
-
-            if (response is not null)
-            {
-                await _output.SendRawAsync(response, timeout.Token).ConfigureAwait(false);
-            }
-
-            if (done)
-            {
-                _bytesReceived = HandshakeBytes;
-                _lastAckAt = _bytesReceived;
-                return;
-            }
-
-            if (result.IsCompleted)
-            {
-                throw new RtmpProtocolException(RtmpProtocolError.HandshakeIncomplete, "Connection closed during the handshake.");
-            }
-        }
-    }
-
-    private static (bool HaveC1, bool Done, SequencePosition Consumed, byte[]? Response) ParseHandshake(in ReadOnlySequence<byte> buffer, byte[] c1, bool haveC1)
-    {
-        var reader = new SequenceReader<byte>(buffer);
-        byte[]? response = null;
-        if (!haveC1)
-        {
-            if (!RtmpHandshake.TryReadC0C1(ref reader, c1))
-            {
-                return (false, false, reader.Position, null);
-            }
-
-            haveC1 = true;
-            var writer = new ArrayBufferWriter<byte>(HandshakeBytes);
-            RtmpHandshake.WriteS0S1S2(c1, writer);
-            response = writer.WrittenSpan.ToArray();
-        }
-
-        var done = RtmpHandshake.TrySkipPacket(ref reader);
-        return (haveC1, done, reader.Position, response);
-    }
-
     private async Task ReadLoopAsync()
     {
         var input = _transport.Input;
+        var token = _sessionCts!.Token;
         while (true)
         {
-            var result = await input.ReadAsync(_token).ConfigureAwait(false);
+            var result = await input.ReadAsync(token).ConfigureAwait(false);
             var buffer = result.Buffer;
             var consumed = buffer.Start;
             long consumedBytes = 0;
@@ -254,26 +152,12 @@ public sealed partial class RtmpServerSession
                 input.AdvanceTo(consumed, buffer.End);
             }
 
-            _bytesReceived += consumedBytes;
-            if (_subscription is null && !_revoked)
-            {
-                // Players may be silent; everyone else (publishers, connections that never publish) must not be.
-                // Re-armed at most every eighth of the timeout, not on every read (a timer update each time): the
-                // peer is cut after between 7/8 of it and all of it without data.
-                var now = Environment.TickCount64;
-                if (now - _idleTimerArmedAt >= _options.PublisherIdleTimeout.TotalMilliseconds / 8)
-                {
-                    _idleTimerArmedAt = now;
-                    _sessionCts!.CancelAfter(_options.PublisherIdleTimeout);
-                }
-            }
-
+            _ack.Received(consumedBytes);
+            _idle!.Touch(); // players may be silent (their timer is off); everyone else must not be
             await HandlePendingAsync().ConfigureAwait(false);
-
-            if (_bytesReceived - _lastAckAt >= _ackWindow)
+            if (_ack.TryTakeAcknowledgement(out var sequenceNumber))
             {
-                _lastAckAt = _bytesReceived;
-                await _output.SendControlAsync(RtmpMessageType.Acknowledgement, ProtocolControl.Acknowledgement(unchecked((uint)_bytesReceived)), _token).ConfigureAwait(false);
+                await _output.SendControlAsync(RtmpMessageType.Acknowledgement, ProtocolControl.Acknowledgement(sequenceNumber), token).ConfigureAwait(false);
             }
 
             if (_closeRequested || result.IsCompleted)
@@ -334,10 +218,10 @@ public sealed partial class RtmpServerSession
             case RtmpMessageType.Video:
             case RtmpMessageType.DataAmf0:
             case RtmpMessageType.DataAmf3:
-                OnMedia(message);
+                Ingest?.OnMedia(message); // media before publish (or after a takeover) has nowhere to go
                 return ValueTask.CompletedTask;
             case RtmpMessageType.Aggregate:
-                OnAggregate(message);
+                Ingest?.OnAggregate(message);
                 return ValueTask.CompletedTask;
             case RtmpMessageType.CommandAmf0:
             case RtmpMessageType.CommandAmf3:
@@ -346,25 +230,19 @@ public sealed partial class RtmpServerSession
                 var controlEvent = UserControlEvent.Parse(message.Span);
                 if (controlEvent.EventType == UserControlEventType.PingRequest)
                 {
-                    return _output.SendUserControlAsync(UserControlEvent.PingResponse(controlEvent.Value), _token);
+                    return _output.SendUserControlAsync(UserControlEvent.PingResponse(controlEvent.Value), Token);
                 }
 
                 return ValueTask.CompletedTask;
             case RtmpMessageType.WindowAcknowledgementSize:
-                var window = ProtocolControl.ReadUInt32(message.Span);
-                if (window > 0)
-                {
-                    _ackWindow = window;
-                }
-
+                _ack.SetWindow(ProtocolControl.ReadUInt32(message.Span));
                 return ValueTask.CompletedTask;
             case RtmpMessageType.SetPeerBandwidth:
                 // §5.4.5: answer with Window Acknowledgement Size when the window differs from the last one sent.
                 var (size, _) = ProtocolControl.ReadSetPeerBandwidth(message.Span);
-                if (size != _lastWindowSent && size > 0)
+                if (_ack.ShouldAnnounce(size))
                 {
-                    _lastWindowSent = size;
-                    return _output.SendControlAsync(RtmpMessageType.WindowAcknowledgementSize, ProtocolControl.WindowAcknowledgementSize(size), _token);
+                    return _output.SendControlAsync(RtmpMessageType.WindowAcknowledgementSize, ProtocolControl.WindowAcknowledgementSize(size), Token);
                 }
 
                 return ValueTask.CompletedTask;
@@ -387,131 +265,14 @@ public sealed partial class RtmpServerSession
         }
     }
 
-    /// <summary>
-    /// An aggregate message (§7.1.6): its audio, video and data sub-messages go through <see cref="OnMedia"/> as if
-    /// sent one by one, as slices of the aggregate's buffer (no copy), on the aggregate's message stream and timeline.
-    /// A malformed sub-message drops it and the rest of the aggregate, counted with the malformed frames.
-    /// </summary>
-    private void OnAggregate(in RtmpMessage message)
-    {
-        var offset = 0;
-        var first = (uint?)null;
-        try
-        {
-            while (RtmpAggregate.TryReadNext(message.Span, ref offset, out var sub))
-            {
-                first ??= sub.Timestamp;
-                if (sub.Type is not (RtmpMessageType.Audio or RtmpMessageType.Video or RtmpMessageType.DataAmf0 or RtmpMessageType.DataAmf3))
-                {
-                    continue;
-                }
+    // The ingest while it may take media: not after the hub revoked the publisher.
+    private RtmpIngest? Ingest => _ingest is { } ingest && !ingest.Publisher.Revoked.IsCancellationRequested ? ingest : null;
 
-                var payload = message.Payload.Slice(sub.Offset, sub.Length);
-                try
-                {
-                    var timestamp = RtmpAggregate.Timestamp(message.Timestamp, first.Value, sub.Timestamp);
-                    OnMedia(new RtmpMessage(message.ChunkStreamId, sub.Type, timestamp, message.MessageStreamId, payload));
-                }
-                finally
-                {
-                    payload.Release();
-                }
-            }
-        }
-        catch (FlvFormatException ex)
-        {
-            OnMalformedFrame(ex);
-        }
-    }
-
-    private void OnMedia(in RtmpMessage message)
-    {
-        var publisher = _publisher;
-        if (publisher is null || _revoked)
-        {
-            return; // Media before publish (or after a takeover) has nowhere to go.
-        }
-
-        if (!_timeline.TryMap(message, out var type, out var timestamp, out var body))
-        {
-            return;
-        }
-
-        FlvDemuxStatus status;
-        MediaFrame frame;
-        string? codec;
-        try
-        {
-            status = FlvDemuxer.Demux(type, timestamp, message.Payload, body, out frame, out codec);
-        }
-        catch (FlvFormatException ex)
-        {
-            OnMalformedFrame(ex);
-            return;
-        }
-
-        if (status == FlvDemuxStatus.Frame)
-        {
-            try
-            {
-                publisher.Publish(frame);
-            }
-            finally
-            {
-                frame.Payload.Release();
-            }
-        }
-        else if (status == FlvDemuxStatus.UnsupportedCodec)
-        {
-            // Reported (and logged) once per kind and codec; later frames of it are dropped without formatting.
-            if (!string.Equals(codec, type == FlvTagType.Video ? _unsupportedVideo : _unsupportedAudio, StringComparison.Ordinal))
-            {
-                ReportUnsupported(publisher, type, codec ?? "unknown");
-            }
-        }
-    }
-
-    private void ReportUnsupported(Publisher publisher, FlvTagType type, string codec)
-    {
-        if (type == FlvTagType.Video)
-        {
-            _unsupportedVideo = codec;
-        }
-        else
-        {
-            _unsupportedAudio = codec;
-        }
-
-        var kind = type == FlvTagType.Video ? "video" : type == FlvTagType.Audio ? "audio" : "data";
-        var text = $"Unsupported {kind} codec '{codec}': it is not carried.";
-        if (publisher.Stream.ReportDiagnostic(DiagnosticKeys.RtmpUnsupportedCodec(kind), text))
-        {
-            _logger.LogWarning("RTMP {Remote}: stream {StreamId}: {Message}", _remoteAddress, _streamId, text);
-        }
-    }
-
-    private void OnMalformedFrame(FlvFormatException ex)
-    {
-        _malformedFrames++;
-        var now = Environment.TickCount64;
-        if (_malformedLogged == 0 || now - _lastMalformedLog >= MalformedLogIntervalMs)
-        {
-            _logger.LogWarning(
-                "RTMP {Remote}: stream {StreamId}: dropped {Count} malformed frame(s) so far ({Error}: {Message})",
-                _remoteAddress,
-                _streamId,
-                _malformedFrames,
-                ex.Error,
-                ex.Message);
-            _malformedLogged = _malformedFrames;
-            _lastMalformedLog = now;
-        }
-    }
+    private CancellationToken Token => _sessionCts!.Token;
 
     private async Task CleanupAsync()
     {
-        // Closed by the server (livestream disconnected, shutdown): the stream ends now, with no reconnect window.
-        StopPublishing(clean: _revoked && _revokeReason is PublisherRevokeReason.Disconnected or PublisherRevokeReason.ServerShutdown);
+        StopPublishing(clean: false); // the connection was lost: the hub's reconnect window applies
         await StopPlayingAsync().ConfigureAwait(false);
         foreach (var message in _pending)
         {
@@ -520,10 +281,6 @@ public sealed partial class RtmpServerSession
 
         _pending.Clear();
         _chunkReader.Dispose();
-        if (_malformedFrames > _malformedLogged)
-        {
-            _logger.LogWarning("RTMP {Remote}: dropped {Count} malformed frame(s) in total", _remoteAddress, _malformedFrames);
-        }
 
         await _transport.Input.CompleteAsync().ConfigureAwait(false);
         await _transport.Output.CompleteAsync().ConfigureAwait(false);

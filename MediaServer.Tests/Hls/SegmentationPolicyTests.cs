@@ -1,4 +1,5 @@
 using MediaServer.Hls.Segmenting;
+using MediaServer.Hls.Storage;
 
 namespace MediaServer.Tests.Hls;
 
@@ -53,4 +54,54 @@ public class SegmentationPolicyTests
         Assert.That(policy.ExceedsTarget(2499), Is.False);
         Assert.That(policy.ExceedsTarget(2500), Is.True);
     }
+
+    [TestCase(0, 440, 40, ExpectedResult = false, TestName = "EndsPart_FrameEndsAtTheTarget_No")]
+    [TestCase(0, 480, 40, ExpectedResult = true, TestName = "EndsPart_FrameWouldPassTheTarget_Yes")]
+    [TestCase(0, 0, 800, ExpectedResult = false, TestName = "EndsPart_FirstFrameOfThePart_Never")]
+    [TestCase(1000, 1470, 40, ExpectedResult = true, TestName = "EndsPart_RelativeToThePartStart")]
+    public bool EndsPart_Cases(long partStart, long dts, long frameMs) =>
+        new SegmentationPolicy(TimeSpan.FromSeconds(2), 1_000_000, TimeSpan.FromMilliseconds(500)).EndsPart(partStart, dts, frameMs);
+
+    [Test]
+    public void EndsPart_WithoutPartTarget_Never() =>
+        Assert.That(Policy().EndsPart(0, 10_000, 40), Is.False);
+
+    [Test]
+    public void Add_BeforeTheTargetIsFixed_HoldsBackUntilACutPoint_ThenReleasesInOrder()
+    {
+        var policy = Policy();
+        var a = new SegmentBuffer();
+        var b = new SegmentBuffer();
+        policy.Add(Closed(1200, a), atCutPoint: false);
+        Assert.That(policy.TryTakeReady(out _), Is.False);
+        Assert.That(policy.Pending, Is.EqualTo(1));
+
+        policy.Add(Closed(3400, b), atCutPoint: true);
+
+        Assert.That(policy.TargetDuration, Is.EqualTo(4), "ceil(3.4 + 0.25 - 0.5) from the longest");
+        Assert.That(policy.TryTakeReady(out var first) && first.Buffer == a, Is.True);
+        Assert.That(policy.TryTakeReady(out var second) && second.Buffer == b, Is.True);
+        Assert.That(policy.Pending, Is.Zero);
+        a.Release();
+        b.Release();
+    }
+
+    [Test]
+    public void Add_ThreeBreaksInARow_ReleasedWithoutACutPoint()
+    {
+        var policy = Policy();
+        var buffers = Enumerable.Range(0, SegmentationPolicy.MaxHeldBackSegments).Select(_ => new SegmentBuffer()).ToArray();
+        foreach (var buffer in buffers)
+        {
+            policy.Add(Closed(500, buffer), atCutPoint: false);
+        }
+
+        Assert.That(policy.TargetDuration, Is.EqualTo(2));
+        Assert.That(policy.Pending, Is.EqualTo(buffers.Length));
+        policy.Abandon();
+        Assert.That(policy.Pending, Is.Zero);
+        Assert.That(buffers.Select(b => b.TryAcquire()), Is.All.False, "Abandon releases what was not handed out");
+    }
+
+    private static ClosedSegment Closed(long durationMs, SegmentBuffer buffer) => new(durationMs, false, HlsTestKit.Epoch, true, buffer);
 }
