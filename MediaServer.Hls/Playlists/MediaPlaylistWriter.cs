@@ -54,28 +54,13 @@ public static class MediaPlaylistWriter
     /// <summary>Renders into <paramref name="output"/>.</summary>
     public static void Write(in MediaPlaylist playlist, IBufferWriter<byte> output)
     {
-        ArgumentOutOfRangeException.ThrowIfLessThan(playlist.TargetDuration, 1);
-        Append(output, "#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:"u8);
-        AppendInteger(output, playlist.TargetDuration);
-        Append(output, "\n#EXT-X-MEDIA-SEQUENCE:"u8);
-        AppendInteger(output, playlist.MediaSequence);
-        Append(output, "\n"u8);
-        if (playlist.DiscontinuitySequence != 0)
-        {
-            Append(output, "#EXT-X-DISCONTINUITY-SEQUENCE:"u8);
-            AppendInteger(output, playlist.DiscontinuitySequence);
-            Append(output, "\n"u8);
-        }
-
+        WriteHeader(output, PlaylistType.Live, playlist.TargetDuration, playlist.MediaSequence, playlist.DiscontinuitySequence);
         var segments = playlist.Segments;
         for (var i = 0; i < segments.Count; i++)
         {
             var segment = segments[i];
             WriteEntryTags(output, segment.DurationMs, segment.Discontinuity, i == 0 || segment.Discontinuity ? segment.ProgramDateTime : null);
-            AppendAscii(output, playlist.SessionId);
-            Append(output, "-"u8);
-            AppendInteger(output, segment.SequenceNumber);
-            Append(output, ".ts"u8);
+            SegmentNames.WriteLive(output, playlist.SessionId, segment.SequenceNumber);
             if (!string.IsNullOrEmpty(playlist.SegmentQuery))
             {
                 Append(output, "?"u8);
@@ -87,7 +72,7 @@ public static class MediaPlaylistWriter
 
         if (playlist.Ended)
         {
-            Append(output, "#EXT-X-ENDLIST\n"u8);
+            WriteEnd(output);
         }
     }
 
@@ -117,9 +102,50 @@ public static class MediaPlaylistWriter
         Append(output, ",\n"u8);
     }
 
-    /// <summary>The segment file name for a sequence number: <c>{session}-{sequence}.ts</c>.</summary>
-    public static string SegmentName(string sessionId, long sequenceNumber) =>
-        string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{sessionId}-{sequenceNumber}.ts");
+    /// <summary>
+    /// Writes the header of a media playlist: version, EXT-X-PLAYLIST-TYPE (EVENT and VOD only; a live
+    /// playlist has none, §4.3.3.5), target duration, media sequence, and the discontinuity sequence when
+    /// non-zero.
+    /// </summary>
+    public static void WriteHeader(IBufferWriter<byte> output, PlaylistType type, int targetDuration, long mediaSequence, long discontinuitySequence = 0)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(targetDuration, 1);
+        Append(output, "#EXTM3U\n#EXT-X-VERSION:3\n"u8);
+        if (type != PlaylistType.Live)
+        {
+            Append(output, type == PlaylistType.Event ? "#EXT-X-PLAYLIST-TYPE:EVENT\n"u8 : "#EXT-X-PLAYLIST-TYPE:VOD\n"u8);
+        }
+
+        Append(output, "#EXT-X-TARGETDURATION:"u8);
+        AppendInteger(output, targetDuration);
+        Append(output, "\n#EXT-X-MEDIA-SEQUENCE:"u8);
+        AppendInteger(output, mediaSequence);
+        Append(output, "\n"u8);
+        if (discontinuitySequence != 0)
+        {
+            Append(output, "#EXT-X-DISCONTINUITY-SEQUENCE:"u8);
+            AppendInteger(output, discontinuitySequence);
+            Append(output, "\n"u8);
+        }
+    }
+
+    /// <summary>Writes EXT-X-ENDLIST: no segment will be added.</summary>
+    public static void WriteEnd(IBufferWriter<byte> output) => Append(output, "#EXT-X-ENDLIST\n"u8);
+
+    /// <summary>
+    /// Closes an EVENT playlist that was left open (a recording a crash interrupted): it becomes VOD and ends
+    /// with EXT-X-ENDLIST. A playlist that already ends is returned unchanged.
+    /// </summary>
+    public static string CloseEvent(string playlist)
+    {
+        if (playlist.Contains(MediaPlaylistReader.EndTag, StringComparison.Ordinal))
+        {
+            return playlist;
+        }
+
+        var closed = playlist.Replace("#EXT-X-PLAYLIST-TYPE:EVENT", "#EXT-X-PLAYLIST-TYPE:VOD", StringComparison.Ordinal);
+        return closed + (closed.EndsWith('\n') ? "" : "\n") + MediaPlaylistReader.EndTag + "\n";
+    }
 
     private static void Append(IBufferWriter<byte> output, ReadOnlySpan<byte> bytes)
     {

@@ -1,4 +1,4 @@
-using System.Globalization;
+using MediaServer.Hls.Playlists;
 using MediaServer.Hls.Storage;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -54,16 +54,6 @@ public static class HlsEndpoints
         return endpoints;
     }
 
-    /// <summary>Parses <c>{session}-{sequence}</c> (the segment name without <c>.ts</c>).</summary>
-    public static bool TryParseSegmentName(ReadOnlySpan<char> name, out ReadOnlySpan<char> sessionId, out long sequenceNumber)
-    {
-        var dash = name.LastIndexOf('-');
-        sessionId = dash > 0 ? name[..dash] : default;
-        sequenceNumber = 0;
-        return dash > 0
-            && long.TryParse(name[(dash + 1)..], NumberStyles.None, CultureInfo.InvariantCulture, out sequenceNumber);
-    }
-
     private static Task ServeMultivariantPlaylistAsync(HttpContext context) => ServePlaylistAsync(context, multivariant: true);
 
     private static Task ServePlaylistAsync(HttpContext context) => ServePlaylistAsync(context, multivariant: false);
@@ -113,7 +103,7 @@ public static class HlsEndpoints
         var name = context.Request.RouteValues["segment"] as string;
         var stream = streamId is null ? null : context.RequestServices.GetRequiredService<HlsStreamStore>().Find(streamId);
         if (stream is null
-            || !TryParseSegmentName(name, out var sessionId, out var sequenceNumber)
+            || !SegmentNames.TryParseLive(name, out var sessionId, out var sequenceNumber)
             || !sessionId.SequenceEqual(stream.SessionId))
         {
             NotFound(response);

@@ -1,4 +1,5 @@
 using System.Text;
+using MediaServer.Hls.Playlists;
 using MediaServer.Hls.Serving;
 using MediaServer.Host.Configuration;
 using MediaServer.Host.Data;
@@ -151,7 +152,7 @@ internal static class RecordingsApi
     private static async Task<IResult> ServeSegmentAsync(string playbackId, string sessionId, string segment, HttpContext context, RecordingStore store)
     {
         context.Response.Headers.AccessControlAllowOrigin = "*";
-        if (!RecordingStore.IsValidId(playbackId) || !RecordingStore.IsValidId(sessionId) || !RecordingStore.IsValidSegmentName(segment))
+        if (!RecordingStore.IsValidId(playbackId) || !RecordingStore.IsValidId(sessionId) || segment is null || !SegmentNames.IsRecording(segment))
         {
             return Results.NotFound();
         }

@@ -1,6 +1,6 @@
-using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using MediaServer.Hls.Playlists;
 using MediaServer.Host.Configuration;
 using Microsoft.Extensions.Options;
 
@@ -45,10 +45,6 @@ internal sealed class RecordingStore(IOptions<MediaServerOptions> options)
     /// <summary>Ids that may name a folder: letters, digits, '-' and '_' only, so no path can be formed.</summary>
     public static bool IsValidId(string? id) =>
         !string.IsNullOrEmpty(id) && id.Length <= MaxIdLength && id.All(static c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_');
-
-    /// <summary>A segment file name as the writer makes them: decimal digits and <c>.ts</c>.</summary>
-    public static bool IsValidSegmentName(string? name) =>
-        name is { Length: > 3 and <= 24 } && name.EndsWith(".ts", StringComparison.Ordinal) && name.AsSpan(0, name.Length - 3).IndexOfAnyExceptInRange('0', '9') < 0;
 
     public string SessionDirectory(string playbackId, string sessionId) => Path.Combine(Root, playbackId, sessionId);
 
@@ -124,10 +120,10 @@ internal sealed class RecordingStore(IOptions<MediaServerOptions> options)
             if (File.Exists(playlist))
             {
                 var text = File.ReadAllText(playlist);
-                if (!text.Contains("#EXT-X-ENDLIST", StringComparison.Ordinal))
+                var closed = MediaPlaylistWriter.CloseEvent(text);
+                if (!ReferenceEquals(closed, text))
                 {
-                    text = text.Replace("#EXT-X-PLAYLIST-TYPE:EVENT", "#EXT-X-PLAYLIST-TYPE:VOD", StringComparison.Ordinal) + "#EXT-X-ENDLIST\n";
-                    RecordingWriter.WriteDurably(playlist, new System.Buffers.ReadOnlySequence<byte>(System.Text.Encoding.ASCII.GetBytes(text)));
+                    RecordingWriter.WriteDurably(playlist, new System.Buffers.ReadOnlySequence<byte>(System.Text.Encoding.ASCII.GetBytes(closed)));
                 }
             }
 
@@ -163,31 +159,26 @@ internal sealed class RecordingStore(IOptions<MediaServerOptions> options)
             return (0, 0, 0, false);
         }
 
+        ReadMediaPlaylist playlist;
+        using (var reader = File.OpenText(path))
+        {
+            playlist = MediaPlaylistReader.Read(reader);
+        }
+
         int segments = 0;
         long durationMs = 0, bytes = 0;
-        var ended = false;
-        foreach (var line in File.ReadLines(path))
+        foreach (var entry in playlist.Entries)
         {
-            if (line.StartsWith("#EXTINF:", StringComparison.Ordinal))
-            {
-                var value = line.AsSpan(8).TrimEnd(',');
-                if (decimal.TryParse(value, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var seconds))
-                {
-                    durationMs += (long)(seconds * 1000);
-                }
-            }
-            else if (line == "#EXT-X-ENDLIST")
-            {
-                ended = true;
-            }
-            else if (IsValidSegmentName(line))
+            if (SegmentNames.IsRecording(entry.Uri))
             {
                 segments++;
-                var file = new FileInfo(Path.Combine(directory, line));
+                durationMs += entry.DurationMs;
+                var file = new FileInfo(Path.Combine(directory, entry.Uri));
                 bytes += file.Exists ? file.Length : 0;
             }
         }
 
+        var ended = playlist.Ended;
         return (segments, durationMs, bytes, ended);
     }
 }

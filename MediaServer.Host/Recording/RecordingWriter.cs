@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using MediaServer.Hls.Playlists;
@@ -49,13 +48,10 @@ internal sealed class RecordingWriter
 
     public long Bytes { get; private set; }
 
-    /// <summary>The file name of a segment in the session folder.</summary>
-    public static string SegmentFileName(long sequenceNumber) => sequenceNumber.ToString(CultureInfo.InvariantCulture) + ".ts";
-
     /// <summary>Writes a segment durably, then the playlist that lists it.</summary>
     public void Append(long sequenceNumber, long durationMs, bool discontinuity, DateTimeOffset programDateTime, ReadOnlySequence<byte> bytes)
     {
-        WriteDurably(Path.Combine(Directory, SegmentFileName(sequenceNumber)), bytes);
+        WriteDurably(Path.Combine(Directory, SegmentNames.Recording(sequenceNumber)), bytes);
 
         var first = _firstSequence < 0;
         if (first)
@@ -67,7 +63,7 @@ internal sealed class RecordingWriter
         // date; a skipped segment (dropped by a slow disk) marks the next one as discontinuous.
         var breaks = !first && (discontinuity || _pendingDiscontinuity);
         MediaPlaylistWriter.WriteEntryTags(_entries, durationMs, breaks, first || breaks ? programDateTime : null);
-        var uri = Encoding.ASCII.GetBytes(SegmentFileName(sequenceNumber) + "\n");
+        var uri = Encoding.ASCII.GetBytes(SegmentNames.Recording(sequenceNumber) + "\n");
         _entries.Write(uri);
         _pendingDiscontinuity = false;
 
@@ -103,14 +99,8 @@ internal sealed class RecordingWriter
         }
     }
 
-    /// <summary>The playlist header; the target duration covers the longest segment (RFC 8216 §4.3.3.1).</summary>
-    internal static string PlaylistHeader(int targetDuration, long longestMs, long firstSequence, bool ended)
-    {
-        var target = Math.Max(targetDuration, (int)((longestMs + 500) / 1000));
-        return string.Create(
-            CultureInfo.InvariantCulture,
-            $"#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-PLAYLIST-TYPE:{(ended ? "VOD" : "EVENT")}\n#EXT-X-TARGETDURATION:{target}\n#EXT-X-MEDIA-SEQUENCE:{Math.Max(0, firstSequence)}\n");
-    }
+    /// <summary>The target duration covers the longest segment (RFC 8216 §4.3.3.1).</summary>
+    internal static int TargetDuration(int configured, long longestMs) => Math.Max(configured, (int)((longestMs + 500) / 1000));
 
     /// <summary>Writes a file under a temporary name, flushes it to disk and renames it over <paramref name="path"/>.</summary>
     internal static void WriteDurably(string path, ReadOnlySequence<byte> bytes) =>
@@ -145,11 +135,19 @@ internal sealed class RecordingWriter
         WriteDurably(Path.Combine(Directory, PlaylistName), (Writer: this, Ended: ended), static (file, state) =>
         {
             var writer = state.Writer;
-            file.Write(Encoding.ASCII.GetBytes(PlaylistHeader(writer._targetDuration, writer._longestMs, writer._firstSequence, state.Ended)));
+            var header = new ArrayBufferWriter<byte>(160);
+            MediaPlaylistWriter.WriteHeader(
+                header,
+                state.Ended ? PlaylistType.Vod : PlaylistType.Event,
+                TargetDuration(writer._targetDuration, writer._longestMs),
+                Math.Max(0, writer._firstSequence));
+            file.Write(header.WrittenSpan);
             file.Write(writer._entries.WrittenSpan);
             if (state.Ended)
             {
-                file.Write("#EXT-X-ENDLIST\n"u8);
+                var end = new ArrayBufferWriter<byte>(16);
+                MediaPlaylistWriter.WriteEnd(end);
+                file.Write(end.WrittenSpan);
             }
         });
 

@@ -1,4 +1,5 @@
 using System.Text;
+using MediaServer.Hls.Playlists;
 using MediaServer.Hls.Storage;
 using MediaServer.Host.Configuration;
 using MediaServer.Host.Data;
@@ -153,7 +154,7 @@ public class RecordingManagerTests
     [TestCase("../1.ts", false)]
     [TestCase(".ts", false)]
     [TestCase("1.ts.tmp", false)]
-    public void IsValidSegmentName(string name, bool valid) => Assert.That(RecordingStore.IsValidSegmentName(name), Is.EqualTo(valid));
+    public void IsValidSegmentName(string name, bool valid) => Assert.That(SegmentNames.IsRecording(name), Is.EqualTo(valid));
 
     private static byte[] Bytes(int length, byte value) => Enumerable.Repeat(value, length).ToArray();
 

@@ -9,7 +9,7 @@ namespace MediaServer.Fuzzing.Targets;
 
 /// <summary>
 /// What a player's request puts into our HLS code: the segment name of <c>/live/{id}/{session}-{seq}.ts</c>
-/// (<see cref="HlsEndpoints.TryParseSegmentName"/>), the <c>?token=</c> query that is carried into segment and
+/// (<see cref="SegmentNames.TryParseLive"/>), the <c>?token=</c> query that is carried into segment and
 /// media playlist URIs (escaped as the host's playback authorizer does), and the RTMP <c>name?query</c> split.
 /// Input: UTF-8 text <c>path?query</c>, decoded as ASP.NET decodes a URL. Nothing may escape: these are
 /// Try-parsers and renderers; a rendered playlist must keep its lines whatever the query holds.
@@ -26,12 +26,12 @@ internal static class HlsQueryTarget
         var query = question < 0 ? string.Empty : text[(question + 1)..];
 
         var name = path.EndsWith(".ts", StringComparison.Ordinal) ? path[..^3] : path;
-        if (HlsEndpoints.TryParseSegmentName(name, out var sessionId, out var sequence))
+        if (SegmentNames.TryParseLive(name, out var sessionId, out var sequence))
         {
             FuzzFindingException.Check(!sessionId.IsEmpty && sequence >= 0, "a parsed segment name has a session and a sequence >= 0");
             var session = sessionId.ToString();
             FuzzFindingException.Check(
-                HlsEndpoints.TryParseSegmentName(MediaPlaylistWriter.SegmentName(session, sequence).AsSpan(..^3), out var again, out var sequenceAgain)
+                SegmentNames.TryParseLive(SegmentNames.Live(session, sequence).AsSpan(..^3), out var again, out var sequenceAgain)
                 && again.SequenceEqual(session) && sequenceAgain == sequence,
                 "the segment name we write parses back");
         }

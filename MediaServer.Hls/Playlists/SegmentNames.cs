@@ -1,0 +1,60 @@
+using System.Buffers;
+using System.Buffers.Text;
+using System.Globalization;
+using System.Text;
+
+namespace MediaServer.Hls.Playlists;
+
+/// <summary>
+/// The segment file names, defined once for writing and parsing: live segments are
+/// <c>{session}-{sequence}.ts</c> (the session prefix keeps a reconnecting publisher's new segments from
+/// colliding with cached old ones); a recording session's folder holds <c>{sequence}.ts</c>.
+/// </summary>
+public static class SegmentNames
+{
+    /// <summary>The file extension of an MPEG-TS segment.</summary>
+    public const string Extension = ".ts";
+
+    /// <summary>Longest recording segment name accepted: a long in decimal and the extension.</summary>
+    private const int MaxRecordingNameLength = 19 + 3;
+
+    /// <summary>The live segment name, <c>{session}-{sequence}.ts</c>.</summary>
+    public static string Live(string sessionId, long sequenceNumber) =>
+        string.Create(CultureInfo.InvariantCulture, $"{sessionId}-{sequenceNumber}{Extension}");
+
+    /// <summary>Writes the live segment name, <c>{session}-{sequence}.ts</c>, as UTF-8.</summary>
+    public static void WriteLive(IBufferWriter<byte> output, string sessionId, long sequenceNumber)
+    {
+        var span = output.GetSpan(Encoding.UTF8.GetMaxByteCount(sessionId.Length) + 24);
+        var written = Encoding.UTF8.GetBytes(sessionId, span);
+        span[written++] = (byte)'-';
+        Utf8Formatter.TryFormat(sequenceNumber, span[written..], out var digits);
+        written += digits;
+        ".ts"u8.CopyTo(span[written..]);
+        output.Advance(written + 3);
+    }
+
+    /// <summary>
+    /// Parses a live segment name without its extension (<c>{session}-{sequence}</c>, as the route
+    /// <c>{segment}.ts</c> captures it).
+    /// </summary>
+    public static bool TryParseLive(ReadOnlySpan<char> stem, out ReadOnlySpan<char> sessionId, out long sequenceNumber)
+    {
+        var dash = stem.LastIndexOf('-');
+        sessionId = dash > 0 ? stem[..dash] : default;
+        sequenceNumber = 0;
+        return dash > 0
+            && long.TryParse(stem[(dash + 1)..], NumberStyles.None, CultureInfo.InvariantCulture, out sequenceNumber);
+    }
+
+    /// <summary>The segment file name in a recording session folder, <c>{sequence}.ts</c>.</summary>
+    public static string Recording(long sequenceNumber) =>
+        sequenceNumber.ToString(CultureInfo.InvariantCulture) + Extension;
+
+    /// <summary>Whether <paramref name="name"/> is a recording segment name: decimal digits and <c>.ts</c>, nothing
+    /// that could form a path.</summary>
+    public static bool IsRecording(ReadOnlySpan<char> name) =>
+        name.Length is > 3 and <= MaxRecordingNameLength
+        && name.EndsWith(Extension, StringComparison.Ordinal)
+        && name[..^Extension.Length].IndexOfAnyExceptInRange('0', '9') < 0;
+}
