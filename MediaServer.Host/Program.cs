@@ -11,6 +11,7 @@ using MediaServer.Host.Recording;
 using MediaServer.Host.Restream;
 using MediaServer.Rtmp.Session;
 using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
 using Microsoft.Extensions.Options;
 
 var builder = WebApplication.CreateBuilder(new WebApplicationOptions
@@ -33,53 +34,52 @@ builder.Logging.AddSimpleConsole(o =>
     o.UseUtcTimestamp = true;
 });
 
+// One bind per options type, validated when the host starts (a bad value stops it with the key named).
 var section = builder.Configuration.GetSection(MediaServerOptions.SectionName);
-var options = section.Get<MediaServerOptions>() ?? new MediaServerOptions();
-builder.Services.Configure<MediaServerOptions>(section);
-builder.Services.Configure<AuthOptions>(builder.Configuration.GetSection("MediaServer:Auth"));
-
-var database = new Database(options.DataDirectory);
-await database.MigrateAsync();
+builder.Services.AddOptions<MediaServerOptions>().Bind(section).ValidateOnStart();
+builder.Services.AddOptions<AuthOptions>().Bind(section.GetSection("Auth")).ValidateOnStart();
+builder.Services.AddOptions<RtmpServerOptions>().Bind(section.GetSection("Rtmp"))
+    .Validate(static o => o.HandshakeTimeout > TimeSpan.Zero, "MediaServer:Rtmp:HandshakeTimeout must be positive.")
+    .Validate(static o => o.PublisherIdleTimeout > TimeSpan.Zero, "MediaServer:Rtmp:PublisherIdleTimeout must be positive.")
+    .Validate(static o => o.OutgoingChunkSize is >= 128 and <= 0x7FFFFFFF, "MediaServer:Rtmp:OutgoingChunkSize must be at least 128.")
+    .Validate(static o => o.MaxIncomingMessageSize is > 0 and <= 16 * 1024 * 1024, "MediaServer:Rtmp:MaxIncomingMessageSize must be between 1 and 16777216 (the 24-bit length field).")
+    .ValidateOnStart();
+builder.Services.AddOptions<StreamHubOptions>().Bind(section.GetSection("Streams"))
+    .Validate(static o => o.ReconnectWindow >= TimeSpan.Zero, "MediaServer:Streams:ReconnectWindow must not be negative.")
+    .Validate(static o => o.SubscriberQueueCapacity > 0 && o.MaxGopCacheFrames > 0 && o.MaxGopCacheBytes > 0, "MediaServer:Streams: queue and cache limits must be positive.")
+    .ValidateOnStart();
 
 builder.Services.AddSingleton(TimeProvider.System);
-builder.Services.AddSingleton(database);
+builder.Services.AddSingleton(static sp => new Database(sp.GetRequiredService<IOptions<MediaServerOptions>>().Value.DataDirectory));
 builder.Services.AddSingleton<ApiKeyStore>();
 builder.Services.AddSingleton<LivestreamStore>();
 builder.Services.AddSingleton<AccessTokenValidator>();
-builder.Services.AddSingleton(sp => new StreamHub(
-    new StreamHubOptions { ReconnectWindow = TimeSpan.FromSeconds(options.Streams.ReconnectWindowSeconds) },
+builder.Services.AddSingleton(static sp => new StreamHub(
+    sp.GetRequiredService<IOptions<StreamHubOptions>>().Value,
     sp.GetRequiredService<ILoggerFactory>(),
     sp.GetRequiredService<TimeProvider>()));
 builder.Services.AddSingleton<IStreamResolver, LivestreamResolver>();
 builder.Services.AddSingleton<MediaServer.Hls.Serving.IPlaybackAuthorizer, LivestreamPlaybackAuthorizer>();
-builder.Services.AddSingleton(new RtmpServerOptions
-{
-    HandshakeTimeout = TimeSpan.FromSeconds(options.Rtmp.HandshakeTimeoutSeconds),
-});
+builder.Services.AddSingleton(static sp => sp.GetRequiredService<IOptions<RtmpServerOptions>>().Value);
 builder.Services.AddSingleton<RestreamManager>();
 builder.Services.AddHostedService(sp => sp.GetRequiredService<RestreamManager>());
 builder.Services.AddSingleton<RecordingStore>();
 builder.Services.AddSingleton<RecordingManager>();
 // Registered before the HLS service, so it stops after it: the HLS streams end, then recordings finish.
 builder.Services.AddHostedService(sp => sp.GetRequiredService<RecordingManager>());
-builder.Services.AddMediaServerHls(builder.Configuration.GetSection("MediaServer:Hls"));
+builder.Services.AddMediaServerHls(section.GetSection("Hls"));
 builder.Services.AddOpenApi();
 builder.Services.AddProblemDetails();
 
 // Kestrel's buffers in 64 KiB blocks: a video frame arrives in one receive call, not one per 4 KiB.
 builder.Services.AddSingleton<IMemoryPoolFactory<byte>, ReceiveBlockPoolFactory>();
-if (options.Network.InlineIo)
-{
-    // Read before the first socket exists (Kestrel binds when the app starts). With 20 publishers this took the
-    // server's CPU per stream-second from 3.4 to 2.7 ms (load verb, same run); see NetworkOptions.InlineIo.
-    Environment.SetEnvironmentVariable("DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS", "1");
-    Environment.SetEnvironmentVariable("DOTNET_SYSTEM_NET_SOCKETS_THREAD_COUNT", options.Network.EffectiveIoThreads.ToString(System.Globalization.CultureInfo.InvariantCulture));
-}
+builder.WebHost.UseSockets();
+builder.Services.AddOptions<SocketTransportOptions>().Configure<IOptions<MediaServerOptions>>(
+    static (sockets, options) => sockets.UnsafePreferInlineScheduling = options.Value.Network.InlineIo);
 
-builder.WebHost.UseSockets(sockets => sockets.UnsafePreferInlineScheduling = options.Network.InlineIo);
-
-builder.WebHost.ConfigureKestrel(kestrel =>
+builder.WebHost.ConfigureKestrel(static kestrel =>
 {
+    var options = kestrel.ApplicationServices.GetRequiredService<IOptions<MediaServerOptions>>().Value;
     var address = options.BindAddress is "*" or "" ? null : IPAddress.Parse(options.BindAddress);
     void Listen(int port, Action<Microsoft.AspNetCore.Server.Kestrel.Core.ListenOptions> configure)
     {
@@ -108,6 +108,15 @@ builder.WebHost.ConfigureKestrel(kestrel =>
 });
 
 var app = builder.Build();
+var options = app.Services.GetRequiredService<IOptions<MediaServerOptions>>().Value;
+await app.Services.GetRequiredService<Database>().MigrateAsync();
+if (options.Network.InlineIo)
+{
+    // Read when the socket engine starts, at Kestrel's first bind (after this). With 20 publishers this took the
+    // server's CPU per stream-second from 3.4 to 2.7 ms (load verb, same run); see NetworkOptions.InlineIo.
+    Environment.SetEnvironmentVariable("DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS", "1");
+    Environment.SetEnvironmentVariable("DOTNET_SYSTEM_NET_SOCKETS_THREAD_COUNT", options.Network.EffectiveIoThreads.ToString(System.Globalization.CultureInfo.InvariantCulture));
+}
 
 app.UseExceptionHandler();
 if (options.Network.InlineIo)
@@ -135,10 +144,9 @@ app.MapHls();
 // Graceful shutdown (SIGTERM, Ctrl+C): publishers are disconnected and every playlist gets EXT-X-ENDLIST.
 app.Lifetime.ApplicationStopping.Register(() => app.Services.GetRequiredService<StreamHub>().Shutdown());
 
-var startup = app.Services.GetRequiredService<IOptions<MediaServerOptions>>().Value;
 app.Lifetime.ApplicationStarted.Register(() => app.Logger.LogInformation(
     "MediaServer listening: RTMP on port {RtmpPort}, RTMPS on port {RtmpsPort}, HTTP on port {HttpPort}, data in {DataDirectory}, public base URL {PublicBaseUrl}",
-    startup.Rtmp.Port, startup.Rtmps.Port > 0 ? startup.Rtmps.Port : "(off)", startup.Http.Port, Path.GetFullPath(startup.DataDirectory), startup.GetPublicBaseUri()));
+    options.Rtmp.Port, options.Rtmps.Port > 0 ? options.Rtmps.Port : "(off)", options.Http.Port, Path.GetFullPath(options.DataDirectory), options.GetPublicBaseUri()));
 
 await app.RunAsync();
 return 0;

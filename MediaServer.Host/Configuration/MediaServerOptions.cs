@@ -25,8 +25,6 @@ public sealed class MediaServerOptions
 
     public RtmpsListenerOptions Rtmps { get; set; } = new();
 
-    public StreamsOptions Streams { get; set; } = new();
-
     public RestreamOptions Restream { get; set; } = new();
 
     public NetworkOptions Network { get; set; } = new();
@@ -41,13 +39,11 @@ public sealed class MediaServerOptions
     }
 }
 
+/// <summary>The RTMP listener. The same section binds <c>MediaServer.Rtmp.Session.RtmpServerOptions</c> (timeouts, sizes).</summary>
 public sealed class RtmpListenerOptions
 {
     /// <summary>RTMP port (default 1935, the IANA-registered RTMP port).</summary>
     public int Port { get; set; } = 1935;
-
-    /// <summary>Seconds to wait for a complete handshake before closing the connection.</summary>
-    public int HandshakeTimeoutSeconds { get; set; } = 10;
 }
 
 /// <summary>RTMP over TLS. Enabled when <see cref="Port"/> is set and a certificate is configured.</summary>
@@ -70,15 +66,6 @@ public sealed class HttpListenerOptions
 {
     /// <summary>HTTP port for the API and HLS (default 8080).</summary>
     public int Port { get; set; } = 8080;
-}
-
-public sealed class StreamsOptions
-{
-    /// <summary>
-    /// Seconds a stream whose encoder dropped (without unpublishing) stays live waiting for it to reconnect
-    /// with the same key; the playlist then continues after a discontinuity. 0 ends streams at once.
-    /// </summary>
-    public int ReconnectWindowSeconds { get; set; } = 30;
 }
 
 /// <summary>Pushing live streams on to other RTMP servers (a livestream's <c>restream</c> targets).</summary>

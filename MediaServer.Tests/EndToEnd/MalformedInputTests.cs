@@ -21,7 +21,7 @@ public class MalformedInputTests
     [OneTimeSetUp]
     public async Task Start()
     {
-        _server = await ServerProcess.StartAsync(["--MediaServer:Rtmp:HandshakeTimeoutSeconds=2"]);
+        _server = await ServerProcess.StartAsync(["--MediaServer:Rtmp:HandshakeTimeout=00:00:02"]);
         _publisher = Ffmpeg.StartPublishing(_server.RtmpUrl("live", "steady"), seconds: 120, out _);
         await WaitForSegmentsAsync(1);
     }

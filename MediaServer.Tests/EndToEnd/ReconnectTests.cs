@@ -28,7 +28,7 @@ public partial class ReconnectTests
     public async Task PublisherDropsAndReturns_PlaylistContinuesWithDiscontinuity_ThenWindowExpiryEndsIt()
     {
         await using var server = await ServerProcess.StartAsync(
-            ["--MediaServer:Streams:ReconnectWindowSeconds=6", "--MediaServer:Hls:PlaylistLength=3"]);
+            ["--MediaServer:Streams:ReconnectWindow=00:00:06", "--MediaServer:Hls:PlaylistLength=3"]);
         const string key = "blip";
 
         using (var first = Ffmpeg.StartPublishing(server.RtmpUrl("live", key), seconds: 60, out _))

@@ -14,7 +14,7 @@ public class UnpublishTests
     public async Task UnpublishThenCloseAtOnce_BehindABurstOfMedia_EndsTheStreamWithoutAReconnectWindow()
     {
         // A long reconnect window: if the close were taken for a lost connection, the stream would not end in time.
-        await using var server = await ServerProcess.StartAsync(["--MediaServer:Streams:ReconnectWindowSeconds=600"]);
+        await using var server = await ServerProcess.StartAsync(["--MediaServer:Streams:ReconnectWindow=00:10:00"]);
         var clip = FlvClip.Load(TestMedia.H264AacFlv);
         var tags = FlvClip.Loop(clip, loops: 4, startMs: 0, FlvClip.PeriodMs(clip));
         var split = tags.Count / 4;
