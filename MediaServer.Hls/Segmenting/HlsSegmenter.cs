@@ -1,4 +1,3 @@
-using MediaServer.Core.Codecs;
 using MediaServer.Core.Media;
 using MediaServer.Hls.Storage;
 using Microsoft.Extensions.Logging;
@@ -43,15 +42,13 @@ public sealed class HlsSegmenter
     private readonly FrameInterleaver _interleaver = new(MaxInterleaveDelayMs);
     private readonly TrackTimeline _video = new(TrackTimeline.DefaultVideoFrameMs);
     private readonly TrackTimeline _audio = new(TrackTimeline.DefaultAudioFrameMs);
+    private readonly TrackConfigurations _configurations;
 
     private SegmentBuilder? _segment;
     private bool _pendingDiscontinuity;
     private DateTimeOffset? _nextProgramDateTime;
     private bool _videoLed;
     private bool _ended;
-    private byte[]? _videoConfig;
-    private byte[]? _audioConfig;
-    private MediaCodec _describedAudio;
 
     /// <param name="stream">Where complete segments (and parts) go.</param>
     /// <param name="muxer">The container muxer (one per stream).</param>
@@ -73,6 +70,7 @@ public sealed class HlsSegmenter
         _policy = policy;
         _time = timeProvider ?? TimeProvider.System;
         _diagnostics = new SegmenterDiagnostics(stream.StreamId, reportDiagnostic, logger ?? NullLogger.Instance);
+        _configurations = new TrackConfigurations(stream);
     }
 
     /// <summary>Frames dropped while waiting for a keyframe (stream start, after a break).</summary>
@@ -196,13 +194,7 @@ public sealed class HlsSegmenter
             return;
         }
 
-        if (frame.Codec == MediaCodec.Mp3 && _describedAudio != MediaCodec.Mp3)
-        {
-            // MP3 has no sequence header: its first frame is what tells the playlist about it.
-            _describedAudio = MediaCodec.Mp3;
-            _stream.DescribeTrack(video: false, CodecStrings.Describe(MediaCodec.Mp3, default));
-        }
-
+        _configurations.See(frame);
         var track = frame.IsVideo ? _video : _audio;
         var jump = track.Check(frame.Timestamp);
         if (jump != TimelineJump.None)
@@ -267,22 +259,9 @@ public sealed class HlsSegmenter
 
     private void Configure(in MediaFrame frame)
     {
-        ref var previous = ref frame.IsVideo ? ref _videoConfig : ref _audioConfig;
-        var span = frame.Span;
-        var changed = previous is null || !span.SequenceEqual(previous);
-        if (changed && previous is not null)
+        if (_configurations.Update(frame))
         {
             BreakTimeline(); // New codec parameters: the next segment starts after a discontinuity.
-        }
-
-        if (changed)
-        {
-            previous = span.ToArray(); // Once per configuration change, not per frame.
-            _stream.DescribeTrack(frame.IsVideo, CodecStrings.Describe(frame.Codec, span));
-            if (frame.IsAudio)
-            {
-                _describedAudio = frame.Codec;
-            }
         }
 
         // The same parameters again (re-offered after a subscription drop) change nothing in the muxer either.
