@@ -64,11 +64,6 @@ public class FfmpegPublishTests
             var live = await started.Task.WaitAsync(TimeSpan.FromSeconds(20));
             Assert.That(live.Id, Is.EqualTo("e2e"));
 
-            if (!FlvDemuxerAvailable())
-            {
-                Assert.Ignore("Publish flow reached NetStream.Publish.Start; media needs the FLV demuxer (not merged yet).");
-            }
-
             await ffmpeg.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(30));
             await run.WaitAsync(TimeSpan.FromSeconds(10));
             Assert.Multiple(() =>
@@ -88,11 +83,6 @@ public class FfmpegPublishTests
     [Test]
     public async Task FfprobePlay_WhileFfmpegPublishes_SeesH264AndAac()
     {
-        if (!FlvDemuxerAvailable())
-        {
-            Assert.Ignore("Playback needs the FLV demuxer and muxer (not merged yet).");
-        }
-
         var hub = new StreamHub();
         var started = new TaskCompletionSource<LiveStream>(TaskCreationOptions.RunContinuationsAsynchronously);
         hub.StreamStarted += stream => started.TrySetResult(stream);
@@ -150,22 +140,6 @@ public class FfmpegPublishTests
         Assert.That(logger.Entries.Where(e => e.Level >= Microsoft.Extensions.Logging.LogLevel.Error), Is.Empty);
     }
 
-    private static bool FlvDemuxerAvailable()
-    {
-        try
-        {
-            if (FlvDemuxer.Demux(FlvTagType.Audio, 0, [0xAF, 0x00, 0x12, 0x10], out var frame, out _) == FlvDemuxStatus.Frame)
-            {
-                frame.Payload.Release();
-            }
-
-            return true;
-        }
-        catch (NotImplementedException)
-        {
-            return false;
-        }
-    }
 
     private static Process StartFfmpeg(int port, string key, int seconds)
     {

@@ -404,20 +404,6 @@ public class RtmpServerSessionTests
     [Test]
     public async Task Publish_MediaMessages_ReachTheHubWithExtendedTimestamps()
     {
-        // Depends on the FLV demuxer (implemented in parallel): skip until it is merged.
-        try
-        {
-            var status = FlvDemuxer.Demux(FlvTagType.Audio, 0, [0xAF, 0x00, 0x12, 0x10], out var probe, out _);
-            if (status == FlvDemuxStatus.Frame)
-            {
-                probe.Payload.Release();
-            }
-        }
-        catch (NotImplementedException)
-        {
-            Assert.Ignore("FlvDemuxer is not implemented on this branch yet.");
-        }
-
         await using var harness = SessionHarness.Start();
         var streamId = await harness.ConnectAndCreateStreamAsync();
         using var timeout = new CancellationTokenSource(SessionHarness.Timeout);
