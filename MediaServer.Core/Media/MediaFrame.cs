@@ -111,4 +111,7 @@ public readonly struct MediaFrame
 
     /// <summary>The same frame with another timestamp (the payload reference is shared, not added).</summary>
     public MediaFrame WithTimestamp(long timestamp) => new(Kind, Codec, Flags, timestamp, CompositionTime, Payload);
+
+    /// <summary>The same frame with another DTS and composition time (the payload reference is shared, not added).</summary>
+    public MediaFrame WithTimestamps(long timestamp, int compositionTime) => new(Kind, Codec, Flags, timestamp, compositionTime, Payload);
 }

@@ -1,4 +1,7 @@
+using System.Numerics;
+using MediaServer.Core.Diagnostics;
 using MediaServer.Core.Media;
+using Microsoft.Extensions.Logging;
 
 namespace MediaServer.Core.Streams;
 
@@ -25,6 +28,8 @@ public sealed class Publisher : IDisposable
 {
     private readonly StreamHub _hub;
     private readonly CancellationTokenSource _revoked = new();
+    private DecodeTimestampRepair _videoTimeline;
+    private DecodeTimestampRepair _audioTimeline;
     private bool _first = true;
     private int _disposed;
 
@@ -42,15 +47,28 @@ public sealed class Publisher : IDisposable
     /// <summary>Why <see cref="Revoked"/> fired (set before it fires).</summary>
     public PublisherRevokeReason RevokeReason { get; private set; }
 
+    /// <summary>Frames whose decode timestamp was moved to keep their track's DTS strictly increasing
+    /// (<see cref="DecodeTimestampRepair"/>).</summary>
+    public long RepairedTimestamps { get; private set; }
+
     /// <summary>
     /// Hands a frame to every subscriber. The caller keeps its own reference on the payload (and releases it
-    /// after this call); the hub adds the references it keeps.
+    /// after this call); the hub adds the references it keeps. A decode timestamp that does not move its
+    /// track forward is repaired first (<see cref="DecodeTimestampRepair"/>), so every consumer sees the same
+    /// strictly increasing DTS.
     /// </summary>
-    public void Publish(in MediaFrame frame)
+    public void Publish(in MediaFrame input)
     {
         if (Volatile.Read(ref _disposed) != 0 || _revoked.IsCancellationRequested)
         {
             return;
+        }
+
+        var frame = input;
+        if (frame.Kind is MediaKind.Video or MediaKind.Audio
+            && (frame.IsVideo ? ref _videoTimeline : ref _audioTimeline).Repair(ref frame))
+        {
+            CountRepair(input, frame);
         }
 
         if (_first)
@@ -64,6 +82,27 @@ public sealed class Publisher : IDisposable
         }
 
         Stream.Distribute(frame);
+    }
+
+    // Counted in the stream's diagnostics at 1, 2, 4, 8 ... repairs (a lock each time, so not per frame of an
+    // encoder that sends every timestamp twice); logged once.
+    private void CountRepair(in MediaFrame before, in MediaFrame after)
+    {
+        var count = ++RepairedTimestamps;
+        if (!BitOperations.IsPow2(count))
+        {
+            return;
+        }
+
+        var message = $"{count} {(count == 1 ? "frame" : "frames")} arrived with a decode timestamp (DTS) not after the previous one of its track "
+            + $"(latest: {before.Kind} DTS {before.Timestamp} ms); each was moved to 1 ms after it, PTS kept. GStreamer's RTMP publishers do this "
+            + "at the start of a stream with B-frames; nothing is lost.";
+        if (Stream.UpdateDiagnostic(DiagnosticKeys.TimestampsRepaired, message))
+        {
+            _hub.Logger.LogInformation(
+                "Stream {StreamId}: {Kind} DTS {Dts} ms did not follow the previous frame's; moved to {Repaired} ms (PTS {Pts} ms kept); counted in {Key}",
+                Stream.Id, before.Kind, before.Timestamp, after.Timestamp, after.PresentationTimestamp, DiagnosticKeys.TimestampsRepaired);
+        }
     }
 
     /// <summary>A clean end (the encoder unpublished: FCUnpublish/deleteStream): the stream ends at once.</summary>

@@ -19,6 +19,9 @@ public sealed class StreamHub
     private readonly Lock _lock = new();
     private readonly ILogger _logger;
 
+    /// <summary>The hub's log (stream lifecycle, and what a publisher's frames needed repairing).</summary>
+    internal ILogger Logger => _logger;
+
     private readonly TimeProvider _time;
 
     public StreamHub(StreamHubOptions? options = null, ILoggerFactory? loggerFactory = null, TimeProvider? time = null)
