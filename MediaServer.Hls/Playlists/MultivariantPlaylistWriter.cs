@@ -17,7 +17,6 @@ public readonly record struct VariantStream(long Bandwidth, long AverageBandwidt
 /// <code>
 /// #EXTM3U
 /// #EXT-X-VERSION:3
-/// #EXT-X-INDEPENDENT-SEGMENTS
 /// #EXT-X-STREAM-INF:BANDWIDTH=3421000,AVERAGE-BANDWIDTH=3180000,CODECS="avc1.64001f,mp4a.40.2",RESOLUTION=1280x720
 /// stream.m3u8
 /// </code>
@@ -25,6 +24,9 @@ public readonly record struct VariantStream(long Bandwidth, long AverageBandwidt
 /// the product page's configuration (<c>maxBufferLength: 0</c>, <c>maxMaxBufferLength: 1</c>) computes a
 /// buffer goal of zero for a level without a bit rate and never loads a fragment; with BANDWIDTH it buffers
 /// up to one second and plays. CODECS lets players set up decoders before the first segment.
+/// No EXT-X-INDEPENDENT-SEGMENTS: it would claim every segment of every media playlist starts decodable, and a
+/// segment cut inside a GOP longer than the target (<see cref="Segmenting.SegmentCut.Split"/>) does not; a live
+/// playlist cannot know that no such GOP will come, nor take the tag back once given (RFC 8216 §6.2.1).
 /// Rendered once per new segment (not per request), so a plain string build is fine here.
 /// </summary>
 public static class MultivariantPlaylistWriter
@@ -33,7 +35,7 @@ public static class MultivariantPlaylistWriter
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(variant.Bandwidth, 1);
         var text = new StringBuilder(256);
-        text.Append("#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-INDEPENDENT-SEGMENTS\n#EXT-X-STREAM-INF:BANDWIDTH=")
+        text.Append("#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-STREAM-INF:BANDWIDTH=")
             .Append(variant.Bandwidth.ToString(CultureInfo.InvariantCulture));
         if (variant.AverageBandwidth > 0)
         {

@@ -240,12 +240,16 @@ public sealed class HlsSegmenter
     private void CutBefore(in MediaFrame frame, TrackTimeline track, bool leads)
     {
         var segment = _segment!;
-        var cut = _policy.Decide(_videoLed, frame.IsVideo, frame.IsKeyframe, frame.Timestamp - segment.StartDts, segment.Buffer.Length);
+        var cut = _policy.Decide(_videoLed, frame.IsVideo, frame.IsKeyframe, frame.Timestamp - segment.StartDts, segment.Buffer.Length, track.FrameMs, segment.Independent);
         if (cut != SegmentCut.None)
         {
             if (cut == SegmentCut.Size)
             {
                 _diagnostics.SizeCut();
+            }
+            else if (cut == SegmentCut.Split)
+            {
+                _diagnostics.Split((int)(_policy.SplitLimitMs / 1000));
             }
 
             Close(frame.Timestamp, atCutPoint: true);

@@ -13,6 +13,10 @@ public enum SegmentCut : byte
     /// <summary>The segment reached <see cref="HlsOptions.MaxSegmentBytes"/>: cut here even without a
     /// keyframe (a safety cap; the next segment may not be decodable on its own).</summary>
     Size = 2,
+
+    /// <summary>No keyframe came in time: with this frame the segment would round past the target duration,
+    /// so it is cut before it and the next segment starts between keyframes (not independent).</summary>
+    Split = 3,
 }
 
 /// <summary>
@@ -37,12 +41,16 @@ public enum SegmentCut : byte
 /// <para><b>Parts</b> (LL-HLS): with a part target, a part ends before the lead-track frame that would take it past
 /// the target (<see cref="EndsPart"/>), so every part but a segment's last lasts at most the target and, with
 /// frames shorter than 15 % of it, at least 85 % of it.</para>
-/// <para><b>A later GOP longer than that.</b> Segments cannot be cut between keyframes (they must start
-/// with one and be decodable on their own), and the target must not change. So such a segment is published
-/// with its true EXTINF (players rely on EXTINF for the timeline; a clamped value would desynchronise
-/// them), and the policy reports it through <see cref="ExceedsTarget"/> so the segmenter records the
-/// <c>keyframe-interval</c> diagnostic on the stream once and logs it once. The cure is on the encoder
-/// (keyframe interval ≤ segment duration), and the diagnostic says so.</para>
+/// <para><b>A GOP longer than the target.</b> RFC 8216 §4.3.3.1 (EXTINF rounded ≤ target) and §6.2.1 (the target
+/// never changes) leave one way: cut inside the GOP. When the next lead-track frame would take the segment to
+/// <c>target + 0.5 s</c> (where its EXTINF would round above the target), the segment is cut before it
+/// (<see cref="SegmentCut.Split"/>), as late as the rule allows so that a keyframe still has every chance to
+/// come first. The piece that follows does not start with a keyframe: it is legal HLS as long as no playlist
+/// claims EXT-X-INDEPENDENT-SEGMENTS, and a player joining there starts at the next keyframe. The same rule
+/// cuts parts inside a GOP for low-latency HLS. Before the target is fixed, the limit is
+/// <see cref="MaximumTargetDuration"/>: the first GOP fixes the target only up to it. The segmenter reports
+/// splits as the <c>hls.keyframe-interval</c> diagnostic: the cure is on the encoder (keyframe interval ≤
+/// segment duration).</para>
 /// </remarks>
 public sealed class SegmentationPolicy
 {
@@ -72,6 +80,7 @@ public sealed class SegmentationPolicy
         _segmentDurationMs = (long)segmentDuration.TotalMilliseconds;
         _maxSegmentBytes = maxSegmentBytes;
         MinimumTargetDuration = (int)((_segmentDurationMs + 999) / 1000);
+        MaximumTargetDuration = Math.Max(MinimumTargetDuration * 2, 6);
         PartTargetMs = partTarget is { } part ? Math.Max(0, (long)part.TotalMilliseconds) : 0;
     }
 
@@ -84,6 +93,10 @@ public sealed class SegmentationPolicy
     /// <summary>ceil(SegmentDuration) in seconds: the smallest target this policy ever fixes.</summary>
     public int MinimumTargetDuration { get; }
 
+    /// <summary>The largest target the first GOP may fix: twice ceil(SegmentDuration), at least 6 s (Apple's
+    /// recommended target). A 4 s GOP with 2 s segments still gets whole-GOP segments (target 4); a 10 s one is split.</summary>
+    public int MaximumTargetDuration { get; }
+
     /// <summary>EXT-X-TARGETDURATION, or 0 until <see cref="FixTargetDuration"/> is called; then constant.</summary>
     public int TargetDuration { get; private set; }
 
@@ -95,21 +108,28 @@ public sealed class SegmentationPolicy
     /// <param name="isKeyframe">The frame is a video keyframe.</param>
     /// <param name="elapsedMs">The frame's DTS minus the current segment's first DTS.</param>
     /// <param name="segmentBytes">Bytes in the current segment so far.</param>
-    public SegmentCut Decide(bool videoLed, bool isVideo, bool isKeyframe, long elapsedMs, long segmentBytes)
+    /// <param name="frameMs">About how long the frame lasts (its track's last DTS step).</param>
+    /// <param name="segmentIndependent">The current segment starts with a keyframe. One that does not (it follows a
+    /// split) ends at the next keyframe however short, so that the stream is independent again at once.</param>
+    public SegmentCut Decide(bool videoLed, bool isVideo, bool isKeyframe, long elapsedMs, long segmentBytes, long frameMs, bool segmentIndependent = true)
     {
         if (segmentBytes >= _maxSegmentBytes)
         {
             return SegmentCut.Size;
         }
 
-        if (elapsedMs < _segmentDurationMs)
+        var leads = videoLed ? isVideo : !isVideo;
+        if (leads && (isKeyframe || !videoLed) && (elapsedMs >= _segmentDurationMs || (!segmentIndependent && elapsedMs > 0)))
         {
-            return SegmentCut.None;
+            return SegmentCut.Duration;
         }
 
-        var startsSegment = videoLed ? isVideo && isKeyframe : !isVideo;
-        return startsSegment ? SegmentCut.Duration : SegmentCut.None;
+        return leads && elapsedMs > 0 && elapsedMs + frameMs >= SplitLimitMs ? SegmentCut.Split : SegmentCut.None;
     }
+
+    /// <summary>The segment length (ms) at which EXTINF would round above the target (or, before it is fixed,
+    /// above <see cref="MaximumTargetDuration"/>).</summary>
+    public long SplitLimitMs => ((TargetDuration != 0 ? TargetDuration : MaximumTargetDuration) * 1000L) + 500;
 
     /// <summary>
     /// Fixes the target duration from the first closed segment (see remarks); later calls return the value
@@ -121,7 +141,7 @@ public sealed class SegmentationPolicy
         {
             // ceil((first + margin − 500) / 1000), for non-negative numerators.
             var observed = Math.Max(0, firstSegmentMs + TargetJitterMarginMs - 500);
-            var fromFirst = (int)Math.Min(int.MaxValue, (observed + 999) / 1000);
+            var fromFirst = (int)Math.Min(MaximumTargetDuration, (observed + 999) / 1000);
             TargetDuration = Math.Max(MinimumTargetDuration, fromFirst);
         }
 

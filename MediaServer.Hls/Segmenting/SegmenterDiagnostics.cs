@@ -80,7 +80,23 @@ internal sealed class SegmenterDiagnostics
             $"The encoder's timestamps jumped {_backwardJumps + _forwardJumps} time(s) ({_backwardJumps} backwards, {_forwardJumps} forwards; the last on the {(video ? "video" : "audio")} track from {from} ms to {to} ms). Each jump starts a new segment after EXT-X-DISCONTINUITY, where players may stall or skip. Check the encoder's clock and timestamp settings.");
     }
 
-    /// <summary>A GOP was longer than the target duration: reported once.</summary>
+    /// <summary>Segments cut between keyframes because a GOP was longer than the target duration.</summary>
+    public long Splits { get; private set; }
+
+    /// <summary>A segment was cut between keyframes (a GOP longer than the target): counted, the stream's diagnostic
+    /// updated at 1, 2, 4, 8 ... splits, logged once.</summary>
+    public void Split(int targetDuration)
+    {
+        Splits++;
+        if (System.Numerics.BitOperations.IsPow2(Splits))
+        {
+            Report(
+                DiagnosticKeys.HlsKeyframeInterval,
+                $"The encoder's keyframe interval is longer than the HLS target duration of {targetDuration} s: {Splits} segment(s) were cut between keyframes to keep every segment within the target (RFC 8216), and a player that starts on one of them waits for the next keyframe. Set the encoder's keyframe interval to at most {targetDuration} s.");
+        }
+    }
+
+    /// <summary>A segment's EXTINF rounds above the target anyway (a gap in the frames): reported once.</summary>
     public void KeyframeIntervalTooLong(long durationMs, int targetDuration)
     {
         if (_overlongReported)
@@ -91,7 +107,7 @@ internal sealed class SegmenterDiagnostics
         _overlongReported = true;
         Report(
             DiagnosticKeys.HlsKeyframeInterval,
-            $"A segment lasted {durationMs / 1000.0:0.###} s, longer than the HLS target duration of {targetDuration} s, because the encoder's keyframe interval is longer than that. Set the encoder's keyframe interval to at most {targetDuration} s.");
+            $"A segment lasted {durationMs / 1000.0:0.###} s, longer than the HLS target duration of {targetDuration} s (the encoder left a gap of more than a frame). Check the encoder's timestamps and keyframe interval (at most {targetDuration} s).");
     }
 
     /// <summary>A segment reached the size cap: reported once.</summary>

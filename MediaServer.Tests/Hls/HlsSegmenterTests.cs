@@ -1,6 +1,7 @@
 using MediaServer.Core.Diagnostics;
 using MediaServer.Core.Media;
 using MediaServer.Hls;
+using MediaServer.Hls.Segmenting;
 using static MediaServer.Tests.Hls.HlsTestKit;
 
 namespace MediaServer.Tests.Hls;
@@ -218,8 +219,10 @@ public class HlsSegmenterTests
         }
         else
         {
+            // Not a break. A gap longer than the target cannot stay within it, and the diagnostic says so.
             Assert.That(window.Select(s => s.Discontinuity), Has.None.True);
-            Assert.That(h.Diagnostics, Is.Empty);
+            Assert.That(h.Diagnostics.Select(d => d.Key), Has.None.EqualTo(DiagnosticKeys.HlsTimestampJumps));
+            Assert.That(h.Diagnostics.Any(d => d.Message.Contains("gap", StringComparison.Ordinal)), Is.EqualTo(next - last > 6000));
         }
     }
 
@@ -309,17 +312,31 @@ public class HlsSegmenterTests
     }
 
     [Test]
-    public void Process_LaterGopLongerThanTarget_KeepsTargetReportsOnceWritesTrueDuration()
+    public void Process_LaterGopLongerThanTarget_IsSplitWithinTheTargetAndReported()
     {
         using var h = new SegmenterHarness(Options(playlistLength: 10));
         h.FeedVideo(0, 50, gopFrames: 50);      // first GOP 2 s → target 2
-        h.FeedVideo(2000, 300, gopFrames: 100); // then 4 s GOPs
+        h.FeedVideo(2000, 300, gopFrames: 100); // then 4 s GOPs of 40 ms frames
         h.Feed(Video(14_000, key: true));
 
         Assert.That(h.Stream.TargetDuration, Is.EqualTo(2));
-        Assert.That(h.Durations(), Is.EqualTo(new long[] { 2000, 4000, 4000, 4000 }));
-        Assert.That(h.Diagnostics.Select(d => d.Key), Is.EqualTo(new[] { DiagnosticKeys.HlsKeyframeInterval }));
-        Assert.That(h.Playlist, Does.Contain("#EXT-X-TARGETDURATION:2\n").And.Contain("#EXTINF:4.000,\n"));
+        // EXTINF must round to ≤ 2: each GOP is cut before the frame that would take it to 2.5 s.
+        Assert.That(h.Durations(), Is.EqualTo(new long[] { 2000, 2480, 1520, 2480, 1520, 2480, 1520 }));
+        Assert.That(h.Describe().Select(d => d.Split(' ')[1].EndsWith('k')), Is.EqualTo(new[] { true, true, false, true, false, true, false }), "the pieces after a split start between keyframes");
+        Assert.That(h.Diagnostics.Select(d => d.Key).Distinct(), Is.EqualTo(new[] { DiagnosticKeys.HlsKeyframeInterval }));
+        Assert.That(h.Diagnostics[^1].Message, Does.Contain("cut between keyframes").And.Contain("at most 2 s"));
+        Assert.That(h.Playlist, Does.Contain("#EXT-X-TARGETDURATION:2\n").And.Contain("#EXTINF:2.480,\n").And.Not.Contain("#EXTINF:4."));
+    }
+
+    [Test]
+    public void Process_FirstGopLongerThanTheMaximumTarget_IsSplitAndTheTargetIsTheMaximum()
+    {
+        using var h = new SegmenterHarness(Options(playlistLength: 10));
+        h.FeedVideo(0, 501, gopFrames: 250); // 10 s GOPs: the first one cannot fix a 10 s target
+
+        Assert.That(h.Stream.TargetDuration, Is.EqualTo(6));
+        Assert.That(h.Durations(), Is.EqualTo(new long[] { 6480, 3520, 6480, 3520 }));
+        Assert.That(h.Durations().Select(SegmentationPolicy.RoundToSeconds), Has.All.LessThanOrEqualTo(6));
     }
 
     [Test]

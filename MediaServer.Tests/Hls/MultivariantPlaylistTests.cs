@@ -15,7 +15,7 @@ public class MultivariantPlaylistTests
             new VariantStream(3_421_000, 3_180_000, "avc1.64001f,mp4a.40.2", 1280, 720, "stream.m3u8?token=a.b.c")));
 
         Assert.That(text, Is.EqualTo(
-            "#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-INDEPENDENT-SEGMENTS\n" +
+            "#EXTM3U\n#EXT-X-VERSION:3\n" +
             "#EXT-X-STREAM-INF:BANDWIDTH=3421000,AVERAGE-BANDWIDTH=3180000,CODECS=\"avc1.64001f,mp4a.40.2\",RESOLUTION=1280x720\n" +
             "stream.m3u8?token=a.b.c\n"));
     }

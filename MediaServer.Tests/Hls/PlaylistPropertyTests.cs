@@ -16,9 +16,10 @@ public class PlaylistPropertyTests
     /// Random frame timelines (segment setting, frame rate, audio or not, then runs of GOPs of random length,
     /// each run possibly after a publisher change, a new sequence header or a timestamp jump) through the
     /// segmenter; after every playlist change: media and discontinuity sequences never decrease, the target
-    /// duration never changes and is ≥ ceil(SegmentDuration), every rounded EXTINF ≤ target unless the
-    /// keyframe-interval diagnostic was raised, a window that has slid holds ≥ 3 × target, segment URIs are
-    /// consecutive from the media sequence, every segment starts with tables and a keyframe, and the end
+    /// duration never changes and is ≥ ceil(SegmentDuration), every rounded EXTINF ≤ target (GOPs longer than
+    /// the target are split), a window that has slid holds ≥ 3 × target, segment URIs are consecutive from the
+    /// media sequence, every segment starts with tables and video, with a keyframe unless it follows a split
+    /// (no discontinuity, the segment before it as long as the target allows, the diagnostic raised), and the end
     /// adds EXT-X-ENDLIST.
     /// </summary>
     [Property(MaxTest = 150)]
@@ -27,7 +28,7 @@ public class PlaylistPropertyTests
         var options = Options(segmentSeconds: 1 + (segmentChoice % 4), playlistLength: 3 + (segmentChoice / 4 % 4));
         var frameMs = s_frameMs[frameChoice % s_frameMs.Length];
         using var h = new SegmenterHarness(options);
-        var checker = new Checker(h, (int)Math.Ceiling(options.SegmentDuration.TotalSeconds));
+        var checker = new Checker(h, (int)Math.Ceiling(options.SegmentDuration.TotalSeconds), frameMs);
         h.Feed(VideoConfig());
         if (withAudio)
         {
@@ -78,7 +79,7 @@ public class PlaylistPropertyTests
             : throw new InvalidOperationException("An ended playlist lacks EXT-X-ENDLIST:\n" + h.Playlist);
     }
 
-    private sealed class Checker(SegmenterHarness h, int minimumTarget)
+    private sealed class Checker(SegmenterHarness h, int minimumTarget, int frameMs)
     {
         private byte[]? _last;
         private long _mediaSequence = -1;
@@ -124,12 +125,20 @@ public class PlaylistPropertyTests
                 expectedSequence++;
             }
 
-            Require(!overlong || h.Diagnostics.Exists(x => x.Key == DiagnosticKeys.HlsKeyframeInterval), "EXTINF above target without a diagnostic", text);
+            Require(!overlong, "EXTINF above target", text);
             Require(mediaSequence == 0 || totalMs >= 3000L * target, "slid window holds < 3 × target", text);
-            foreach (var segment in h.Stream.GetWindow())
+            var window = h.Stream.GetWindow().ToList();
+            for (var i = 0; i < window.Count; i++)
             {
-                var described = FakeSegmentMuxer.Describe(segment.Buffer);
-                Require(described.StartsWith("T V", StringComparison.Ordinal) && described.Split(' ')[1].EndsWith('k'), "segment does not start with tables + keyframe", described);
+                var described = FakeSegmentMuxer.Describe(window[i].Buffer);
+                Require(described.StartsWith("T V", StringComparison.Ordinal), "segment does not start with tables + video", described);
+                if (!described.Split(' ')[1].EndsWith('k'))
+                {
+                    var split = !window[i].Discontinuity
+                        && (i == 0 || window[i - 1].DurationMs + frameMs >= (target * 1000L) + 500)
+                        && h.Diagnostics.Exists(x => x.Key == DiagnosticKeys.HlsKeyframeInterval);
+                    Require(split, "segment starts between keyframes but follows no split", described + "\n" + text);
+                }
             }
         }
 

@@ -15,14 +15,51 @@ public class SegmentationPolicyTests
     [TestCase(false, false, false, 1999, ExpectedResult = SegmentCut.None, TestName = "Decide_AudioOnlyBeforeDuration_None")]
     [TestCase(false, false, false, 2000, ExpectedResult = SegmentCut.Duration, TestName = "Decide_AudioOnlyAtDuration_Duration")]
     public SegmentCut Decide_Cases(bool videoLed, bool isVideo, bool isKeyframe, long elapsedMs) =>
-        Policy().Decide(videoLed, isVideo, isKeyframe, elapsedMs, segmentBytes: 10);
+        Policy().Decide(videoLed, isVideo, isKeyframe, elapsedMs, segmentBytes: 10, frameMs: 33);
 
     [Test]
     public void Decide_SizeCapReached_CutsAtAnyFrame()
     {
-        Assert.That(Policy(maxBytes: 1000).Decide(true, true, false, 10, 1000), Is.EqualTo(SegmentCut.Size));
-        Assert.That(Policy(maxBytes: 1000).Decide(true, false, false, 10, 999), Is.EqualTo(SegmentCut.None));
+        Assert.That(Policy(maxBytes: 1000).Decide(true, true, false, 10, 1000, 33), Is.EqualTo(SegmentCut.Size));
+        Assert.That(Policy(maxBytes: 1000).Decide(true, false, false, 10, 999, 33), Is.EqualTo(SegmentCut.None));
     }
+
+    [Test]
+    public void Decide_GopLongerThanTheFixedTarget_SplitsBeforeTheFrameThatWouldRoundAboveIt()
+    {
+        var policy = Policy();
+        policy.FixTargetDuration(2000);
+
+        // 2 s target: EXTINF must stay below 2.5 s. The frame at 2434 ms ends at 2467 < 2500: kept; the next would not be.
+        Assert.That(policy.Decide(true, true, false, 2434, 10, 33), Is.EqualTo(SegmentCut.None));
+        Assert.That(policy.Decide(true, true, false, 2467, 10, 33), Is.EqualTo(SegmentCut.Split));
+        Assert.That(PlaylistRounding(2467), Is.LessThanOrEqualTo(policy.TargetDuration));
+        Assert.That(policy.Decide(true, false, false, 2480, 10, 23), Is.EqualTo(SegmentCut.None), "only the lead track cuts");
+        Assert.That(policy.Decide(true, true, true, 2467, 10, 33), Is.EqualTo(SegmentCut.Duration), "a keyframe is a normal cut");
+    }
+
+    [Test]
+    public void Decide_FirstGopLongerThanTheMaximumTarget_IsSplitAndFixesTheMaximum()
+    {
+        var policy = Policy();
+        Assert.That(policy.MaximumTargetDuration, Is.EqualTo(6));
+
+        Assert.That(policy.Decide(true, true, false, 6400, 10, 33), Is.EqualTo(SegmentCut.None));
+        Assert.That(policy.Decide(true, true, false, 6467, 10, 33), Is.EqualTo(SegmentCut.Split));
+        Assert.That(policy.FixTargetDuration(6467), Is.EqualTo(6), "the split segment rounds to the maximum, not above it");
+    }
+
+    [Test]
+    public void Decide_SegmentAfterASplit_EndsAtTheNextKeyframeHoweverShort()
+    {
+        var policy = Policy();
+
+        Assert.That(policy.Decide(true, true, true, 40, 10, 40, segmentIndependent: false), Is.EqualTo(SegmentCut.Duration));
+        Assert.That(policy.Decide(true, true, true, 40, 10, 40, segmentIndependent: true), Is.EqualTo(SegmentCut.None));
+        Assert.That(policy.Decide(true, true, false, 40, 10, 40, segmentIndependent: false), Is.EqualTo(SegmentCut.None));
+    }
+
+    private static long PlaylistRounding(long ms) => SegmentationPolicy.RoundToSeconds(ms);
 
     // target = max(ceil(SegmentDuration), ceil((first + 250 ms − 500 ms) / 1 s))
     [TestCase(2.0, 2000, ExpectedResult = 2, TestName = "FixTargetDuration_GopEqualsSegment_IsCeilOfSetting")]
@@ -32,6 +69,7 @@ public class SegmentationPolicyTests
     [TestCase(2.0, 4000, ExpectedResult = 4, TestName = "FixTargetDuration_FourSecondGop_IsFour")]
     [TestCase(1.5, 1500, ExpectedResult = 2, TestName = "FixTargetDuration_FractionalSetting_RoundsUp")]
     [TestCase(6.0, 300, ExpectedResult = 6, TestName = "FixTargetDuration_ShortFirstSegment_NeverBelowSetting")]
+    [TestCase(2.0, 9000, ExpectedResult = 6, TestName = "FixTargetDuration_LongFirstSegment_NeverAboveTheMaximum")]
     public int FixTargetDuration_Cases(double seconds, long firstMs) => Policy(seconds).FixTargetDuration(firstMs);
 
     [Test]
