@@ -232,7 +232,7 @@ public sealed class HlsSegmenter
             return;
         }
 
-        segment.Wrote(frame.Timestamp, leads);
+        segment.Wrote(frame.Timestamp, frame.PresentationTimestamp, leads);
         track.Advance(frame.Timestamp);
     }
 
@@ -240,7 +240,11 @@ public sealed class HlsSegmenter
     private void CutBefore(in MediaFrame frame, TrackTimeline track, bool leads)
     {
         var segment = _segment!;
-        var cut = _policy.Decide(_videoLed, frame.IsVideo, frame.IsKeyframe, frame.Timestamp - segment.StartDts, segment.Buffer.Length, track.FrameMs, segment.Independent);
+        var cut = _policy.Decide(
+            new CutCandidate(_videoLed, frame.IsVideo, frame.IsKeyframe, frame.PresentationTimestamp > segment.MaxLeadPts, track.FrameMs),
+            frame.Timestamp - segment.StartDts,
+            segment.Buffer.Length,
+            segment.Independent);
         if (cut != SegmentCut.None)
         {
             if (cut == SegmentCut.Size)

@@ -27,6 +27,7 @@ internal sealed class SegmentBuilder
         SequenceNumber = sequenceNumber;
         StartDts = startDts;
         LastLeadDts = startDts;
+        MaxLeadPts = long.MinValue;
         Discontinuity = discontinuity;
         ProgramDateTime = programDateTime;
         Independent = independent;
@@ -43,6 +44,9 @@ internal sealed class SegmentBuilder
     /// <summary>The newest DTS of the lead track (video, or audio when audio-only) in the segment.</summary>
     public long LastLeadDts { get; private set; }
 
+    /// <summary>The latest presentation time of the lead track in the segment (long.MinValue before its first frame).</summary>
+    public long MaxLeadPts { get; private set; }
+
     public bool Discontinuity { get; }
 
     public DateTimeOffset ProgramDateTime { get; }
@@ -56,13 +60,14 @@ internal sealed class SegmentBuilder
     /// <summary>DTS at which the part being built started.</summary>
     public long PartStartDts => _partStartDts;
 
-    /// <summary>A media frame at <paramref name="dts"/> was written; <paramref name="leads"/> if of the lead track.</summary>
-    public void Wrote(long dts, bool leads)
+    /// <summary>A media frame at <paramref name="dts"/>/<paramref name="pts"/> was written; <paramref name="leads"/> if of the lead track.</summary>
+    public void Wrote(long dts, long pts, bool leads)
     {
         HasMedia = true;
-        if (leads && dts > LastLeadDts)
+        if (leads)
         {
-            LastLeadDts = dts;
+            LastLeadDts = Math.Max(LastLeadDts, dts);
+            MaxLeadPts = Math.Max(MaxLeadPts, pts);
         }
     }
 

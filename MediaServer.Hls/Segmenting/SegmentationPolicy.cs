@@ -19,6 +19,15 @@ public enum SegmentCut : byte
     Split = 3,
 }
 
+/// <summary>What the policy needs to know of a frame to decide a cut before it.</summary>
+/// <param name="VideoLed">The stream has video (cuts on video frames).</param>
+/// <param name="IsVideo">The frame is a video frame.</param>
+/// <param name="IsKeyframe">The frame is a video keyframe.</param>
+/// <param name="PresentsAfterSegment">Its PTS is after every lead-track PTS in the segment (a reference frame, not a
+/// B-frame): a split before it leaves no overlap of presentation times between the two segments.</param>
+/// <param name="FrameMs">About how long the frame lasts (its track's last DTS step).</param>
+public readonly record struct CutCandidate(bool VideoLed, bool IsVideo, bool IsKeyframe, bool PresentsAfterSegment, long FrameMs);
+
 /// <summary>
 /// Decides where segments are cut and fixes EXT-X-TARGETDURATION; it never touches bytes (the SRS
 /// <c>SrsHlsController</c> / gohlslib <c>muxer_segmenter</c> half of the split).
@@ -100,32 +109,41 @@ public sealed class SegmentationPolicy
     /// <summary>EXT-X-TARGETDURATION, or 0 until <see cref="FixTargetDuration"/> is called; then constant.</summary>
     public int TargetDuration { get; private set; }
 
-    /// <summary>
-    /// Whether to close the current segment before a frame.
-    /// </summary>
-    /// <param name="videoLed">The stream has video (cuts only on video keyframes).</param>
-    /// <param name="isVideo">The frame is a video frame.</param>
-    /// <param name="isKeyframe">The frame is a video keyframe.</param>
+    /// <summary>Whether to close the current segment before <paramref name="frame"/>.</summary>
+    /// <param name="frame">The frame in hand.</param>
     /// <param name="elapsedMs">The frame's DTS minus the current segment's first DTS.</param>
     /// <param name="segmentBytes">Bytes in the current segment so far.</param>
-    /// <param name="frameMs">About how long the frame lasts (its track's last DTS step).</param>
     /// <param name="segmentIndependent">The current segment starts with a keyframe. One that does not (it follows a
     /// split) ends at the next keyframe however short, so that the stream is independent again at once.</param>
-    public SegmentCut Decide(bool videoLed, bool isVideo, bool isKeyframe, long elapsedMs, long segmentBytes, long frameMs, bool segmentIndependent = true)
+    public SegmentCut Decide(in CutCandidate frame, long elapsedMs, long segmentBytes, bool segmentIndependent = true)
     {
         if (segmentBytes >= _maxSegmentBytes)
         {
             return SegmentCut.Size;
         }
 
-        var leads = videoLed ? isVideo : !isVideo;
-        if (leads && (isKeyframe || !videoLed) && (elapsedMs >= _segmentDurationMs || (!segmentIndependent && elapsedMs > 0)))
+        var leads = frame.VideoLed ? frame.IsVideo : !frame.IsVideo;
+        if (!leads || elapsedMs <= 0)
+        {
+            return SegmentCut.None;
+        }
+
+        if ((frame.IsKeyframe || !frame.VideoLed) && (elapsedMs >= _segmentDurationMs || !segmentIndependent))
         {
             return SegmentCut.Duration;
         }
 
-        return leads && elapsedMs > 0 && elapsedMs + frameMs >= SplitLimitMs ? SegmentCut.Split : SegmentCut.None;
+        // Split: at the limit at the latest; a little before it where the frame presents after everything in the
+        // segment (a P frame, not a B frame), so the two segments' presentation times do not overlap.
+        var limit = SplitLimitMs;
+        var latest = elapsedMs + frame.FrameMs >= limit;
+        var clean = frame.PresentsAfterSegment && elapsedMs + (SplitLookaheadFrames * frame.FrameMs) >= limit;
+        return latest || clean ? SegmentCut.Split : SegmentCut.None;
     }
+
+    /// <summary>How many frames before the split limit a split may come, to find a frame that presents after the
+    /// segment (with up to three B-frames in a row, one of the last four is such a frame).</summary>
+    public const int SplitLookaheadFrames = 4;
 
     /// <summary>The segment length (ms) at which EXTINF would round above the target (or, before it is fixed,
     /// above <see cref="MaximumTargetDuration"/>).</summary>

@@ -320,12 +320,13 @@ public class HlsSegmenterTests
         h.Feed(Video(14_000, key: true));
 
         Assert.That(h.Stream.TargetDuration, Is.EqualTo(2));
-        // EXTINF must round to ≤ 2: each GOP is cut before the frame that would take it to 2.5 s.
-        Assert.That(h.Durations(), Is.EqualTo(new long[] { 2000, 2480, 1520, 2480, 1520, 2480, 1520 }));
+        // EXTINF must round to ≤ 2 (< 2.5 s): each GOP is cut within the last four frames before that, at a frame that
+        // presents after the segment (all do here: no B-frames), so at 2360 ms.
+        Assert.That(h.Durations(), Is.EqualTo(new long[] { 2000, 2360, 1640, 2360, 1640, 2360, 1640 }));
         Assert.That(h.Describe().Select(d => d.Split(' ')[1].EndsWith('k')), Is.EqualTo(new[] { true, true, false, true, false, true, false }), "the pieces after a split start between keyframes");
         Assert.That(h.Diagnostics.Select(d => d.Key).Distinct(), Is.EqualTo(new[] { DiagnosticKeys.HlsKeyframeInterval }));
         Assert.That(h.Diagnostics[^1].Message, Does.Contain("cut between keyframes").And.Contain("at most 2 s"));
-        Assert.That(h.Playlist, Does.Contain("#EXT-X-TARGETDURATION:2\n").And.Contain("#EXTINF:2.480,\n").And.Not.Contain("#EXTINF:4."));
+        Assert.That(h.Playlist, Does.Contain("#EXT-X-TARGETDURATION:2\n").And.Contain("#EXTINF:2.360,\n").And.Not.Contain("#EXTINF:4."));
     }
 
     [Test]
@@ -335,7 +336,7 @@ public class HlsSegmenterTests
         h.FeedVideo(0, 501, gopFrames: 250); // 10 s GOPs: the first one cannot fix a 10 s target
 
         Assert.That(h.Stream.TargetDuration, Is.EqualTo(6));
-        Assert.That(h.Durations(), Is.EqualTo(new long[] { 6480, 3520, 6480, 3520 }));
+        Assert.That(h.Durations(), Is.EqualTo(new long[] { 6360, 3640, 6360, 3640 }));
         Assert.That(h.Durations().Select(SegmentationPolicy.RoundToSeconds), Has.All.LessThanOrEqualTo(6));
     }
 

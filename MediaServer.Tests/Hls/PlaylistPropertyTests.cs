@@ -135,7 +135,7 @@ public class PlaylistPropertyTests
                 if (!described.Split(' ')[1].EndsWith('k'))
                 {
                     var split = !window[i].Discontinuity
-                        && (i == 0 || window[i - 1].DurationMs + frameMs >= (target * 1000L) + 500)
+                        && (i == 0 || window[i - 1].DurationMs + (SegmentationPolicy.SplitLookaheadFrames * frameMs) >= (target * 1000L) + 500)
                         && h.Diagnostics.Exists(x => x.Key == DiagnosticKeys.HlsKeyframeInterval);
                     Require(split, "segment starts between keyframes but follows no split", described + "\n" + text);
                 }

@@ -8,6 +8,11 @@ public class SegmentationPolicyTests
     private static SegmentationPolicy Policy(double seconds = 2, long maxBytes = 1_000_000) =>
         new(TimeSpan.FromSeconds(seconds), maxBytes);
 
+    private static SegmentCut Decide(
+        SegmentationPolicy policy, bool videoLed, bool isVideo, bool isKeyframe, long elapsedMs, long segmentBytes, long frameMs,
+        bool segmentIndependent = true, bool presentsAfter = false) =>
+        policy.Decide(new CutCandidate(videoLed, isVideo, isKeyframe, presentsAfter, frameMs), elapsedMs, segmentBytes, segmentIndependent);
+
     [TestCase(true, true, true, 1999, ExpectedResult = SegmentCut.None, TestName = "Decide_VideoKeyframeBeforeDuration_None")]
     [TestCase(true, true, true, 2000, ExpectedResult = SegmentCut.Duration, TestName = "Decide_VideoKeyframeAtDuration_Duration")]
     [TestCase(true, true, false, 5000, ExpectedResult = SegmentCut.None, TestName = "Decide_VideoNonKeyframeLongAfter_None")]
@@ -15,13 +20,13 @@ public class SegmentationPolicyTests
     [TestCase(false, false, false, 1999, ExpectedResult = SegmentCut.None, TestName = "Decide_AudioOnlyBeforeDuration_None")]
     [TestCase(false, false, false, 2000, ExpectedResult = SegmentCut.Duration, TestName = "Decide_AudioOnlyAtDuration_Duration")]
     public SegmentCut Decide_Cases(bool videoLed, bool isVideo, bool isKeyframe, long elapsedMs) =>
-        Policy().Decide(videoLed, isVideo, isKeyframe, elapsedMs, segmentBytes: 10, frameMs: 33);
+        Decide(Policy(), videoLed, isVideo, isKeyframe, elapsedMs, segmentBytes: 10, frameMs: 33);
 
     [Test]
     public void Decide_SizeCapReached_CutsAtAnyFrame()
     {
-        Assert.That(Policy(maxBytes: 1000).Decide(true, true, false, 10, 1000, 33), Is.EqualTo(SegmentCut.Size));
-        Assert.That(Policy(maxBytes: 1000).Decide(true, false, false, 10, 999, 33), Is.EqualTo(SegmentCut.None));
+        Assert.That(Decide(Policy(maxBytes: 1000), true, true, false, 10, 1000, 33), Is.EqualTo(SegmentCut.Size));
+        Assert.That(Decide(Policy(maxBytes: 1000), true, false, false, 10, 999, 33), Is.EqualTo(SegmentCut.None));
     }
 
     [Test]
@@ -31,11 +36,11 @@ public class SegmentationPolicyTests
         policy.FixTargetDuration(2000);
 
         // 2 s target: EXTINF must stay below 2.5 s. The frame at 2434 ms ends at 2467 < 2500: kept; the next would not be.
-        Assert.That(policy.Decide(true, true, false, 2434, 10, 33), Is.EqualTo(SegmentCut.None));
-        Assert.That(policy.Decide(true, true, false, 2467, 10, 33), Is.EqualTo(SegmentCut.Split));
+        Assert.That(Decide(policy, true, true, false, 2434, 10, 33), Is.EqualTo(SegmentCut.None));
+        Assert.That(Decide(policy, true, true, false, 2467, 10, 33), Is.EqualTo(SegmentCut.Split));
         Assert.That(PlaylistRounding(2467), Is.LessThanOrEqualTo(policy.TargetDuration));
-        Assert.That(policy.Decide(true, false, false, 2480, 10, 23), Is.EqualTo(SegmentCut.None), "only the lead track cuts");
-        Assert.That(policy.Decide(true, true, true, 2467, 10, 33), Is.EqualTo(SegmentCut.Duration), "a keyframe is a normal cut");
+        Assert.That(Decide(policy, true, false, false, 2480, 10, 23), Is.EqualTo(SegmentCut.None), "only the lead track cuts");
+        Assert.That(Decide(policy, true, true, true, 2467, 10, 33), Is.EqualTo(SegmentCut.Duration), "a keyframe is a normal cut");
     }
 
     [Test]
@@ -44,8 +49,8 @@ public class SegmentationPolicyTests
         var policy = Policy();
         Assert.That(policy.MaximumTargetDuration, Is.EqualTo(6));
 
-        Assert.That(policy.Decide(true, true, false, 6400, 10, 33), Is.EqualTo(SegmentCut.None));
-        Assert.That(policy.Decide(true, true, false, 6467, 10, 33), Is.EqualTo(SegmentCut.Split));
+        Assert.That(Decide(policy, true, true, false, 6400, 10, 33), Is.EqualTo(SegmentCut.None));
+        Assert.That(Decide(policy, true, true, false, 6467, 10, 33), Is.EqualTo(SegmentCut.Split));
         Assert.That(policy.FixTargetDuration(6467), Is.EqualTo(6), "the split segment rounds to the maximum, not above it");
     }
 
@@ -54,9 +59,21 @@ public class SegmentationPolicyTests
     {
         var policy = Policy();
 
-        Assert.That(policy.Decide(true, true, true, 40, 10, 40, segmentIndependent: false), Is.EqualTo(SegmentCut.Duration));
-        Assert.That(policy.Decide(true, true, true, 40, 10, 40, segmentIndependent: true), Is.EqualTo(SegmentCut.None));
-        Assert.That(policy.Decide(true, true, false, 40, 10, 40, segmentIndependent: false), Is.EqualTo(SegmentCut.None));
+        Assert.That(Decide(policy, true, true, true, 40, 10, 40, segmentIndependent: false), Is.EqualTo(SegmentCut.Duration));
+        Assert.That(Decide(policy, true, true, true, 40, 10, 40, segmentIndependent: true), Is.EqualTo(SegmentCut.None));
+        Assert.That(Decide(policy, true, true, false, 40, 10, 40, segmentIndependent: false), Is.EqualTo(SegmentCut.None));
+    }
+
+    [Test]
+    public void Decide_NearTheLimit_SplitsEarlyOnlyBeforeAFrameThatPresentsAfterTheSegment()
+    {
+        var policy = Policy();
+        policy.FixTargetDuration(2000);
+
+        // Within four frames of the 2.5 s limit: a P frame (PTS after the segment) may split, a B frame may not.
+        Assert.That(Decide(policy, true, true, false, 2368, 10, 33, presentsAfter: true), Is.EqualTo(SegmentCut.Split));
+        Assert.That(Decide(policy, true, true, false, 2368, 10, 33, presentsAfter: false), Is.EqualTo(SegmentCut.None));
+        Assert.That(Decide(policy, true, true, false, 2300, 10, 33, presentsAfter: true), Is.EqualTo(SegmentCut.None), "not yet that near");
     }
 
     private static long PlaylistRounding(long ms) => SegmentationPolicy.RoundToSeconds(ms);

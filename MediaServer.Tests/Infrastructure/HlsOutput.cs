@@ -135,6 +135,83 @@ internal static class HlsOutput
         return problems;
     }
 
+    /// <summary>
+    /// Everything a strict reader checks (RFC 8216 and ISO/IEC 13818-1), beyond <see cref="TimelineProblems"/>: per
+    /// track, DTS strictly increasing inside every segment and PTS ≥ DTS; every EXTINF rounded to the nearest
+    /// integer ≤ EXT-X-TARGETDURATION; EXT-X-INDEPENDENT-SEGMENTS (in <paramref name="playlist"/> or
+    /// <paramref name="multivariant"/>) only when every segment starts with a video keyframe.
+    /// </summary>
+    public static List<string> StrictProblems(string playlist, IReadOnlyList<HlsSegmentMedia> segments, string? multivariant = null)
+    {
+        var problems = TimelineProblems(segments);
+        var target = playlist.Split('\n').Where(l => l.StartsWith("#EXT-X-TARGETDURATION:", StringComparison.Ordinal))
+            .Select(l => int.Parse(l["#EXT-X-TARGETDURATION:".Length..], CultureInfo.InvariantCulture)).FirstOrDefault();
+        var claimsIndependent = playlist.Contains("#EXT-X-INDEPENDENT-SEGMENTS", StringComparison.Ordinal)
+            || (multivariant?.Contains("#EXT-X-INDEPENDENT-SEGMENTS", StringComparison.Ordinal) ?? false);
+        foreach (var segment in segments)
+        {
+            if (Math.Round(segment.Duration, MidpointRounding.AwayFromZero) > target)
+            {
+                problems.Add($"{segment.Uri}: EXTINF {segment.Duration:0.000} rounds above EXT-X-TARGETDURATION:{target}");
+            }
+
+            if (segment.Ts.Pmts.Count == 0)
+            {
+                continue;
+            }
+
+            foreach (var (streamType, pid) in segment.Ts.Pmts[0].Streams)
+            {
+                var state = new TrackState();
+                long? previous = null;
+                var isVideo = streamType is 0x1B or 0x24;
+                var pes = segment.Ts.PesOn(pid).ToList();
+                if (isVideo && claimsIndependent && pes.Count > 0 && !pes[0].RandomAccess)
+                {
+                    problems.Add($"{segment.Uri}: EXT-X-INDEPENDENT-SEGMENTS is claimed but the segment does not start with a keyframe");
+                }
+
+                foreach (var packet in pes)
+                {
+                    var pts = state.Unwrap(packet.Pts);
+                    var dts = packet.Dts is { } d ? pts - Signed33(packet.Pts - d) : pts;
+                    if (pts < dts)
+                    {
+                        problems.Add($"{segment.Uri}: PID {pid} PTS {pts} below its DTS {dts}");
+                    }
+
+                    if (previous is { } last && dts <= last)
+                    {
+                        problems.Add($"{segment.Uri}: PID {pid} DTS {dts} does not follow the previous {last} (not strictly increasing)");
+                    }
+
+                    previous = dts;
+                }
+            }
+        }
+
+        return problems;
+    }
+
+    /// <summary>Polls the media playlist until EXT-X-ENDLIST, returning it and every EXT-X-TARGETDURATION seen on the way.</summary>
+    public static async Task<(string Playlist, HashSet<string> Targets)> WatchUntilEndAsync(ServerProcess server, string key, TimeSpan timeout)
+    {
+        var targets = new HashSet<string>(StringComparer.Ordinal);
+        var playlist = await WaitForPlaylistAsync(server, key, p =>
+        {
+            foreach (var line in p.Split('\n'))
+            {
+                if (line.StartsWith("#EXT-X-TARGETDURATION:", StringComparison.Ordinal))
+                {
+                    targets.Add(line);
+                }
+            }
+
+            return p.EndsWith("#EXT-X-ENDLIST\n", StringComparison.Ordinal);
+        }, timeout);
+        return (playlist, targets);
+    }
+
     private static void CheckJoin(List<string> problems, string uri, string track, TrackSpan? previous, TrackSpan? current)
     {
         if (previous is null || current is null)

@@ -41,6 +41,20 @@ public static class TestMedia
         "-f lavfi -i testsrc=size=320x240:rate=30:duration=2 "
         + "-c:v libx264 -profile:v baseline -preset veryfast -pix_fmt yuv420p -g 30 -keyint_min 30 -sc_threshold 0 -an");
 
+    /// <summary>Where <see cref="VariableGopFlv"/> puts its keyframes (s): GOPs of 2, 2, 7, 1.2, 5.4, 2 and 3 s.</summary>
+    public static readonly double[] VariableGopKeyframes = [0, 2, 4, 11, 12.2, 17.6, 19.6];
+
+    /// <summary>
+    /// 22.6 s of 320x180 testsrc2 at 30 fps with keyframes at irregular times (<see cref="VariableGopKeyframes"/>,
+    /// as x264 with scene-cut or OBS's "auto" keyframes makes them), H.264 High with B-frames (2), plus AAC.
+    /// </summary>
+    public static string VariableGopFlv => GetFlv(
+        "variable-gop",
+        "-f lavfi -i testsrc2=size=320x180:rate=30:duration=22.6 -f lavfi -i sine=frequency=440:sample_rate=44100:duration=22.6 "
+        + "-c:v libx264 -profile:v high -preset veryfast -pix_fmt yuv420p -bf 2 -x264-params keyint=240:min-keyint=10:scenecut=0 "
+        + "-force_key_frames " + string.Join(',', VariableGopKeyframes.Select(k => k.ToString(System.Globalization.CultureInfo.InvariantCulture)))
+        + " -c:a aac -b:a 64k -shortest");
+
     /// <summary>2 s of MP3 (libmp3lame) of a 440 Hz sine at 44.1 kHz, audio only.</summary>
     public static string Mp3Flv => GetFlv(
         "mp3",
