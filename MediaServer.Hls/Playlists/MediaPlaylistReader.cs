@@ -73,7 +73,7 @@ public static class MediaPlaylistReader
 
     /// <summary>
     /// Parses an EXTINF duration in seconds (<c>decimal-floating-point</c>, §4.3.2.1) to whole milliseconds,
-    /// rounding past the third decimal down. False for anything else (signs, exponents, empty, overflow).
+    /// rounding past the third decimal down (<c>.5</c> and <c>1.</c> read as 500 and 1000, as .NET's decimal parser does). False for anything else (signs, exponents, empty, overflow).
     /// </summary>
     public static bool TryParseDurationMs(ReadOnlySpan<char> seconds, out long milliseconds)
     {
@@ -81,9 +81,10 @@ public static class MediaPlaylistReader
         var dot = seconds.IndexOf('.');
         var whole = dot < 0 ? seconds : seconds[..dot];
         var fraction = dot < 0 ? default : seconds[(dot + 1)..];
-        if (whole.IsEmpty
-            || !long.TryParse(whole, NumberStyles.None, CultureInfo.InvariantCulture, out var wholeSeconds)
-            || wholeSeconds > long.MaxValue / 1000
+        long wholeSeconds = 0;
+        if ((whole.IsEmpty && fraction.IsEmpty)
+            || (!whole.IsEmpty && !long.TryParse(whole, NumberStyles.None, CultureInfo.InvariantCulture, out wholeSeconds))
+            || wholeSeconds > (long.MaxValue - 999) / 1000
             || fraction.IndexOfAnyExceptInRange('0', '9') >= 0)
         {
             return false;

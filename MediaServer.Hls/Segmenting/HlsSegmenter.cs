@@ -323,7 +323,7 @@ public sealed class HlsSegmenter
                 _diagnostics.KeyframeIntervalTooLong(closed.DurationMs, target);
             }
 
-            _stream.AddSegment(target, closed.DurationMs, closed.Discontinuity, closed.ProgramDateTime, closed.Buffer);
+            _stream.AddSegment(target, closed.DurationMs, closed.Discontinuity, closed.ProgramDateTime, closed.Buffer, closed.Parts);
         }
     }
 

@@ -9,7 +9,8 @@ namespace MediaServer.Hls.Segmenting;
 /// <param name="ProgramDateTime">Wall-clock time of its first frame.</param>
 /// <param name="Independent">It starts with a keyframe (or is audio-only): decodable on its own.</param>
 /// <param name="Buffer">Its bytes (one reference, passed on with the segment).</param>
-public readonly record struct ClosedSegment(long DurationMs, bool Discontinuity, DateTimeOffset ProgramDateTime, bool Independent, SegmentBuffer Buffer);
+/// <param name="Parts">Its parts (LL-HLS), in order; empty without a part target.</param>
+public readonly record struct ClosedSegment(long DurationMs, bool Discontinuity, DateTimeOffset ProgramDateTime, bool Independent, SegmentBuffer Buffer, SegmentPart[] Parts);
 
 /// <summary>
 /// The segment being built: its buffer, its first and last lead-track DTS, and the part being built within it. The
@@ -17,7 +18,7 @@ public readonly record struct ClosedSegment(long DurationMs, bool Discontinuity,
 /// </summary>
 internal sealed class SegmentBuilder
 {
-    private int _partIndex;
+    private readonly List<SegmentPart> _parts = [];
     private long _partOffset;
     private long _partStartDts;
     private bool _partIndependent;
@@ -81,7 +82,8 @@ internal sealed class SegmentBuilder
         var end = Buffer.Length;
         if (end > _partOffset)
         {
-            part = new SegmentPart(SequenceNumber, _partIndex++, Buffer, _partOffset, end - _partOffset, Math.Max(0, endDts - _partStartDts), _partIndependent);
+            part = new SegmentPart(SequenceNumber, _parts.Count, Buffer, _partOffset, end - _partOffset, Math.Max(0, endDts - _partStartDts), _partIndependent);
+            _parts.Add(part.Value);
         }
 
         _partOffset = end;
@@ -90,7 +92,8 @@ internal sealed class SegmentBuilder
         return part;
     }
 
-    /// <summary>The segment as closed at <paramref name="endDts"/>; its buffer passes to the result.</summary>
+    /// <summary>The segment as closed at <paramref name="endDts"/>; its buffer and parts pass to the result (they stay
+    /// together while the segment is held back).</summary>
     public ClosedSegment Close(long endDts) =>
-        new(Math.Max(1, endDts - StartDts), Discontinuity, ProgramDateTime, Independent, Buffer);
+        new(Math.Max(1, endDts - StartDts), Discontinuity, ProgramDateTime, Independent, Buffer, [.. _parts]);
 }

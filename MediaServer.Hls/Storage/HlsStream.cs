@@ -142,7 +142,7 @@ public sealed class HlsStream : IDisposable
     /// (releasing the buffer) when the stream was already removed from the store, e.g. replaced by a
     /// republish while its last segments were still being written.
     /// </summary>
-    public HlsSegment? AddSegment(int targetDuration, long durationMs, bool discontinuity, DateTimeOffset programDateTime, SegmentBuffer buffer)
+    public HlsSegment? AddSegment(int targetDuration, long durationMs, bool discontinuity, DateTimeOffset programDateTime, SegmentBuffer buffer, SegmentPart[]? parts = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(targetDuration, 1);
         buffer.Complete();
@@ -166,7 +166,8 @@ public sealed class HlsStream : IDisposable
                 Volatile.Write(ref _targetDuration, targetDuration);
             }
 
-            segment = new HlsSegment(_nextSequence++, durationMs, discontinuity, programDateTime, buffer) { Parts = TakeParts(buffer) };
+            segment = new HlsSegment(_nextSequence++, durationMs, discontinuity, programDateTime, buffer) { Parts = parts ?? [] };
+            _openParts.RemoveAll(p => p.Buffer == buffer);
             _peakBitrate = Math.Max(_peakBitrate, BitsPerSecond(buffer.Length, durationMs));
             _window.Add(segment);
             _windowDurationMs += durationMs;
@@ -181,7 +182,7 @@ public sealed class HlsStream : IDisposable
 
     /// <summary>
     /// Adds a completed part of the segment being built (LL-HLS): it can be served before its segment is complete.
-    /// The segment's parts move to it when it is added.
+    /// The segment, when added, brings its parts along (<see cref="AddSegment"/>); the open ones then go.
     /// </summary>
     public void AddPart(in SegmentPart part)
     {
@@ -203,19 +204,6 @@ public sealed class HlsStream : IDisposable
         {
             return [.. _openParts];
         }
-    }
-
-    // Under the lock: the open parts that belong to the segment being added.
-    private SegmentPart[] TakeParts(SegmentBuffer buffer)
-    {
-        if (_openParts.Count == 0)
-        {
-            return [];
-        }
-
-        SegmentPart[] parts = _openParts[0].Buffer == buffer ? [.. _openParts] : [];
-        _openParts.Clear();
-        return parts;
     }
 
     /// <summary>Marks the stream ended: the playlist gets EXT-X-ENDLIST and the window stops sliding.</summary>

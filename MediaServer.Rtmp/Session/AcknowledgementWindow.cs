@@ -18,8 +18,16 @@ internal sealed class AcknowledgementWindow
     /// <summary>The peer's Window Acknowledgement Size: an Acknowledgement is due after this many bytes.</summary>
     public uint Window { get; private set; }
 
-    /// <summary>Counts bytes received (the handshake, then each read's consumed bytes).</summary>
+    /// <summary>Counts bytes received (each read's consumed bytes).</summary>
     public void Received(long bytes) => BytesReceived += bytes;
+
+    /// <summary>Counts bytes that are not acknowledged (the handshake): the first window starts after them, but the
+    /// sequence numbers include them.</summary>
+    public void ReceivedUnacknowledged(long bytes)
+    {
+        BytesReceived += bytes;
+        _lastAcknowledgedAt = BytesReceived;
+    }
 
     /// <summary>True, with the sequence number to send, when a window's worth arrived since the last Acknowledgement.</summary>
     public bool TryTakeAcknowledgement(out uint sequenceNumber)

@@ -77,8 +77,7 @@ public sealed partial class RtmpServerSession
         try
         {
             await RtmpServerHandshake.RunAsync(_transport.Input, _output, _options.HandshakeTimeout, cancellationToken).ConfigureAwait(false);
-            _ack.Received(RtmpServerHandshake.Length);
-            _ack.TryTakeAcknowledgement(out _); // the handshake is not acknowledged
+            _ack.ReceivedUnacknowledged(RtmpServerHandshake.Length);
             _idle.Arm();
             await ReadLoopAsync().ConfigureAwait(false);
         }
@@ -272,7 +271,15 @@ public sealed partial class RtmpServerSession
 
     private async Task CleanupAsync()
     {
-        StopPublishing(clean: false); // the connection was lost: the hub's reconnect window applies
+        // Closed by the server (livestream disconnected, shutdown), even if the read loop ended first: the stream ends
+        // now, with no reconnect window. Otherwise the connection was lost: the hub's reconnect window applies.
+        var revoked = _ingest?.Publisher is { Revoked.IsCancellationRequested: true } publisher ? publisher.RevokeReason : PublisherRevokeReason.None;
+        if (revoked != PublisherRevokeReason.None)
+        {
+            _closeReason = DescribeRevoke(revoked);
+        }
+
+        StopPublishing(clean: revoked is PublisherRevokeReason.Disconnected or PublisherRevokeReason.ServerShutdown);
         await StopPlayingAsync().ConfigureAwait(false);
         foreach (var message in _pending)
         {

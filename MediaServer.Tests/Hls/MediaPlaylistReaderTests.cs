@@ -46,6 +46,8 @@ public class MediaPlaylistReaderTests
     [TestCase("1.96", 1960L)]
     [TestCase("6", 6000L)]
     [TestCase("0.0419", 41L)]
+    [TestCase(".5", 500L)]
+    [TestCase("1.", 1000L)]
     public void TryParseDurationMs_Decimal_IsMilliseconds(string value, long expected)
     {
         Assert.That(MediaPlaylistReader.TryParseDurationMs(value, out var ms), Is.True);
@@ -55,7 +57,8 @@ public class MediaPlaylistReaderTests
     [TestCase("")]
     [TestCase("-1.0")]
     [TestCase("1e3")]
-    [TestCase(".5")]
+    [TestCase(".")]
+    [TestCase("9223372036854775.999")]
     [TestCase("1.2.3")]
     [TestCase("99999999999999999999")]
     public void TryParseDurationMs_NotADuration_IsFalse(string value) =>
@@ -69,6 +72,15 @@ public class MediaPlaylistReaderTests
         Assert.That(playlist.Type, Is.EqualTo(PlaylistType.Event));
         Assert.That(playlist.Ended, Is.False);
         Assert.That(playlist.Entries, Is.EqualTo(new[] { new PlaylistEntry("0.ts", 2000), new PlaylistEntry("1.ts", 0) }));
+    }
+
+    [Test]
+    public void Read_CrlfAndTitles_AreRead()
+    {
+        var playlist = Read("#EXTM3U\r\n#EXT-X-PLAYLIST-TYPE:EVENT\r\n#EXT-X-TARGETDURATION:2\r\n#EXTINF:2.000,title\r\n0.ts\r\n#EXTINF:1.5,\r\n1.ts\r\n#EXT-X-ENDLIST\r\n");
+
+        Assert.That(playlist.Entries.Select(e => e.DurationMs), Is.EqualTo(new long[] { 2000, 1500 }));
+        Assert.That(playlist is { Ended: true, Type: PlaylistType.Event, TargetDuration: 2 }, Is.True);
     }
 
     [Test]

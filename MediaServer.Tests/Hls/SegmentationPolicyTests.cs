@@ -158,5 +158,5 @@ public class SegmentationPolicyTests
         Assert.That(buffers.Select(b => b.TryAcquire()), Is.All.False, "Abandon releases what was not handed out");
     }
 
-    private static ClosedSegment Closed(long durationMs, SegmentBuffer buffer) => new(durationMs, false, HlsTestKit.Epoch, true, buffer);
+    private static ClosedSegment Closed(long durationMs, SegmentBuffer buffer) => new(durationMs, false, HlsTestKit.Epoch, true, buffer, []);
 }

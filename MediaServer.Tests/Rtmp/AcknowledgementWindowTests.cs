@@ -22,6 +22,19 @@ public class AcknowledgementWindowTests
     }
 
     [Test]
+    public void ReceivedUnacknowledged_TheHandshake_CountsInTheSequenceButNotTowardTheFirstWindow()
+    {
+        var window = new AcknowledgementWindow(1000);
+        window.ReceivedUnacknowledged(3073);
+        window.Received(999);
+        Assert.That(window.TryTakeAcknowledgement(out _), Is.False, "a window after the handshake, not 3073 bytes early");
+
+        window.Received(1);
+        Assert.That(window.TryTakeAcknowledgement(out var first), Is.True);
+        Assert.That(first, Is.EqualTo(4073u), "the sequence number counts every byte received");
+    }
+
+    [Test]
     public void SetWindow_ChangesWhenTheNextAcknowledgementIsDue_ZeroIgnored()
     {
         var window = new AcknowledgementWindow(1000);

@@ -1,4 +1,5 @@
 using MediaServer.Core.Buffers;
+using MediaServer.Core.Diagnostics;
 using MediaServer.Core.Media;
 using MediaServer.Core.Streams;
 
@@ -267,9 +268,9 @@ public class StreamHubTests
     {
         var hub = new StreamHub();
         using var publisher = hub.Publish("a");
-        Assert.That(publisher.Stream.UpdateDiagnostic("timestamps", "jumped 1 time(s)"), Is.True);
-        Assert.That(publisher.Stream.UpdateDiagnostic("timestamps", "jumped 2 time(s)"), Is.False);
-        Assert.That(publisher.Stream.Diagnostics["timestamps"], Is.EqualTo("jumped 2 time(s)"));
+        Assert.That(publisher.Stream.UpdateDiagnostic(DiagnosticKeys.HlsTimestampJumps, "jumped 1 time(s)"), Is.True);
+        Assert.That(publisher.Stream.UpdateDiagnostic(DiagnosticKeys.HlsTimestampJumps, "jumped 2 time(s)"), Is.False);
+        Assert.That(publisher.Stream.Diagnostics[DiagnosticKeys.HlsTimestampJumps], Is.EqualTo("jumped 2 time(s)"));
     }
 
     [Test]
