@@ -28,6 +28,8 @@ public sealed class RestreamTargetDto
 /// <summary>
 /// A livestream as the product page shows it, plus our own fields. <c>restreamStatus[i]</c> is the state of
 /// <c>restream[i]</c>: <c>idle</c> (not live), <c>connecting</c>, <c>live</c> or <c>error</c> with the last error.
+/// <c>rtmpPlaybackUrl</c> plays the live stream over RTMP by playback id; for a <c>signed</c> livestream it ends in
+/// <c>?token=</c>, to which the client appends an access token of the owning API key.
 /// </summary>
 public sealed record LivestreamResponse(
     string Id,
@@ -38,6 +40,7 @@ public sealed record LivestreamResponse(
     string UpstreamUrl,
     string DownstreamUrl,
     string RecordingUrl,
+    string RtmpPlaybackUrl,
     IReadOnlyList<RestreamTarget> Restream,
     IReadOnlyList<RestreamTargetStatus> RestreamStatus,
     string PlaybackId,

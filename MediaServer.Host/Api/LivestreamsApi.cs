@@ -169,6 +169,7 @@ internal static class LivestreamsApi
             streamUrl + l.StreamKey,
             $"{urls.HttpBase}/live/{l.PlaybackId}/index.m3u8",
             $"{urls.HttpBase}/recordings/{l.PlaybackId}/index.m3u8",
+            streamUrl + l.PlaybackId + (l.PlaybackPolicy == PlaybackPolicy.Signed ? "?token=" : ""),
             l.Restream,
             restream?.GetStatus(l.PlaybackId, l.Restream) ?? [.. l.Restream.Select(t => RestreamTargetStatus.Idle(t.Url))],
             l.PlaybackId,

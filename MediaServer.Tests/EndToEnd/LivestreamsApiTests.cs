@@ -85,6 +85,7 @@ public class LivestreamsApiTests
             Assert.That(body.GetProperty("downstreamUrl").GetString(), Is.EqualTo($"http://127.0.0.1:{_server.HttpPort}/live/{playbackId}/index.m3u8"));
             Assert.That(body.GetProperty("downstreamUrl").GetString(), Does.Not.Contain(streamKey), "the stream key is a publishing secret");
             Assert.That(body.GetProperty("recordingUrl").GetString(), Does.StartWith($"http://127.0.0.1:{_server.HttpPort}/"));
+            Assert.That(body.GetProperty("rtmpPlaybackUrl").GetString(), Is.EqualTo($"rtmp://127.0.0.1:{_server.RtmpPort}/live/{playbackId}"));
             Assert.That(body.GetProperty("restream")[0].GetProperty("url").GetString(), Is.EqualTo("rtmp://x.rtmp.youtube.com/live2"));
             Assert.That(body.GetProperty("restream")[0].GetProperty("streamKey").GetString(), Is.EqualTo("0tjp-h6a2-8c9d-vusv-01uu"));
             Assert.That(body.GetProperty("status").GetString(), Is.EqualTo("idle"));
@@ -128,6 +129,42 @@ public class LivestreamsApiTests
         }
 
         _ = publisherErrors;
+    }
+
+    [Test]
+    public async Task RtmpPlaybackUrl_PlaysTheLiveStream_SignedNeedsTheTokenAppended()
+    {
+        var (_, open) = await SendAsync(HttpMethod.Post, "v1/livestreams", """{"name":"rtmp-public"}""");
+        var (_, signed) = await SendAsync(HttpMethod.Post, "v1/livestreams", """{"name":"rtmp-signed","playbackPolicy":"signed"}""");
+        var signedUrl = signed.GetProperty("rtmpPlaybackUrl").GetString()!;
+        Assert.That(signedUrl, Does.EndWith("?token="), "a signed livestream's URL asks for a token");
+
+        using var first = Ffmpeg.StartPublishing(open.GetProperty("upstreamUrl").GetString()!, seconds: 30, out _);
+        using var second = Ffmpeg.StartPublishing(signed.GetProperty("upstreamUrl").GetString()!, seconds: 30, out _);
+        try
+        {
+            foreach (var created in new[] { open, signed })
+            {
+                var id = created.GetProperty("id").GetString()!;
+                await WaitUntilAsync(async () => (await SendAsync(HttpMethod.Get, $"v1/livestreams/{id}")).Body.GetProperty("status").GetString() == "live");
+            }
+
+            var token = _token.StartsWith("Bearer ", StringComparison.Ordinal) ? _token["Bearer ".Length..] : _token;
+            var publicPlay = await Ffmpeg.ProbeAsync(open.GetProperty("rtmpPlaybackUrl").GetString()!, "-show_entries", "stream=codec_name", "-of", "compact");
+            var signedPlay = await Ffmpeg.ProbeAsync(signedUrl + token, "-show_entries", "stream=codec_name", "-of", "compact");
+            var withoutToken = await Ffmpeg.ProbeAsync(signedUrl, "-show_entries", "stream=codec_name", "-of", "compact");
+            Assert.Multiple(() =>
+            {
+                Assert.That(publicPlay.StandardOutput, Does.Contain("codec_name=h264").And.Contain("codec_name=aac"), publicPlay.ToString());
+                Assert.That(signedPlay.StandardOutput, Does.Contain("codec_name=h264").And.Contain("codec_name=aac"), signedPlay.ToString());
+                Assert.That(withoutToken.ExitCode, Is.Not.Zero, "no token, no play: " + withoutToken);
+            });
+        }
+        finally
+        {
+            ProcessRunner.KillQuietly(first);
+            ProcessRunner.KillQuietly(second);
+        }
     }
 
     [Test]
