@@ -13,6 +13,7 @@ namespace MediaServer.Hls.Playlists;
 /// <param name="Segments">Complete segments, oldest first.</param>
 /// <param name="Ended">Whether to close the playlist with EXT-X-ENDLIST.</param>
 /// <param name="SegmentQuery">Query string (without '?') appended to every segment URI, e.g. a playback token.</param>
+/// <param name="LowLatency">The LL-HLS parts and controls; null for a classic playlist.</param>
 public readonly record struct MediaPlaylist(
     int TargetDuration,
     long MediaSequence,
@@ -20,7 +21,22 @@ public readonly record struct MediaPlaylist(
     string SessionId,
     IReadOnlyList<HlsSegment> Segments,
     bool Ended,
-    string? SegmentQuery = null);
+    string? SegmentQuery = null,
+    LowLatencyPlaylist? LowLatency = null);
+
+/// <summary>What a low-latency playlist (RFC 8216bis §4.4.4.9, §4.4.3.7-8, §4.4.5.2-3) adds to a live one.</summary>
+/// <param name="PartTargetMs">EXT-X-PART-INF:PART-TARGET, fixed for the stream.</param>
+/// <param name="PartsFrom">Index in <see cref="MediaPlaylist.Segments"/> of the first segment whose parts are listed
+/// (parts are listed only near the live edge, §6.2.2: at least the last 3 target durations).</param>
+/// <param name="OpenParts">The completed parts of the segment being built, listed after the last segment.</param>
+/// <param name="Hint">The next part (EXT-X-PRELOAD-HINT) while the stream is live: segment number and part index.</param>
+/// <param name="SkippedSegments">Segments replaced by EXT-X-SKIP at the start (a delta update, <c>_HLS_skip=YES</c>).</param>
+public sealed record LowLatencyPlaylist(
+    long PartTargetMs,
+    int PartsFrom,
+    IReadOnlyList<SegmentPart> OpenParts,
+    (long Segment, int Part)? Hint,
+    int SkippedSegments = 0);
 
 /// <summary>
 /// Renders a live media playlist (RFC 8216 §4.3) as UTF-8 bytes, invariant formatting:
@@ -40,6 +56,11 @@ public readonly record struct MediaPlaylist(
 /// #EXT-X-ENDLIST                          (only once the stream ended)
 /// </code>
 /// No EXT-X-PLAYLIST-TYPE: a live playlist has none (§4.3.3.5).
+/// With <see cref="MediaPlaylist.LowLatency"/> (RFC 8216bis): VERSION 9 (delta updates need it), SERVER-CONTROL
+/// (blocking reload; PART-HOLD-BACK = 3 × part target, HOLD-BACK = 3 × target, CAN-SKIP-UNTIL = 6 × target),
+/// PART-INF, PROGRAM-DATE-TIME on every segment, EXT-X-PART lines before the segments near the live edge and for
+/// the open segment (<c>{session}-{sequence}.{part}.ts</c>), EXT-X-PRELOAD-HINT for the next part while live,
+/// and EXT-X-SKIP in place of the oldest segments in a delta update.
 /// </summary>
 public static class MediaPlaylistWriter
 {
@@ -54,25 +75,105 @@ public static class MediaPlaylistWriter
     /// <summary>Renders into <paramref name="output"/>.</summary>
     public static void Write(in MediaPlaylist playlist, IBufferWriter<byte> output)
     {
-        WriteHeader(output, PlaylistType.Live, playlist.TargetDuration, playlist.MediaSequence, playlist.DiscontinuitySequence);
+        var ll = playlist.LowLatency;
+        if (ll is null)
+        {
+            WriteHeader(output, PlaylistType.Live, playlist.TargetDuration, playlist.MediaSequence, playlist.DiscontinuitySequence);
+        }
+        else
+        {
+            WriteLowLatencyHeader(output, playlist, ll);
+        }
+
         var segments = playlist.Segments;
-        for (var i = 0; i < segments.Count; i++)
+        for (var i = ll?.SkippedSegments ?? 0; i < segments.Count; i++)
         {
             var segment = segments[i];
-            WriteEntryTags(output, segment.DurationMs, segment.Discontinuity, i == 0 || segment.Discontinuity ? segment.ProgramDateTime : null);
-            SegmentNames.WriteLive(output, playlist.SessionId, segment.SequenceNumber);
-            if (!string.IsNullOrEmpty(playlist.SegmentQuery))
+            var first = i == (ll?.SkippedSegments ?? 0);
+            WriteSegmentPrefix(output, segment.Discontinuity, ll is not null || first || segment.Discontinuity ? segment.ProgramDateTime : null);
+            if (ll is not null && i >= ll.PartsFrom)
             {
-                Append(output, "?"u8);
-                AppendAscii(output, playlist.SegmentQuery);
+                foreach (var part in segment.Parts)
+                {
+                    WritePart(output, playlist, part);
+                }
             }
 
+            WriteInf(output, segment.DurationMs);
+            SegmentNames.WriteLive(output, playlist.SessionId, segment.SequenceNumber);
+            WriteQuery(output, playlist.SegmentQuery);
             Append(output, "\n"u8);
+        }
+
+        if (ll is not null)
+        {
+            foreach (var part in ll.OpenParts)
+            {
+                WritePart(output, playlist, part);
+            }
+
+            if (!playlist.Ended && ll.Hint is { } hint)
+            {
+                Append(output, "#EXT-X-PRELOAD-HINT:TYPE=PART,URI=\""u8);
+                SegmentNames.WriteLivePart(output, playlist.SessionId, hint.Segment, hint.Part);
+                WriteQuery(output, playlist.SegmentQuery);
+                Append(output, "\"\n"u8);
+            }
         }
 
         if (playlist.Ended)
         {
             WriteEnd(output);
+        }
+    }
+
+    private static void WriteLowLatencyHeader(IBufferWriter<byte> output, in MediaPlaylist playlist, LowLatencyPlaylist ll)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(playlist.TargetDuration, 1);
+        Append(output, "#EXTM3U\n#EXT-X-VERSION:9\n#EXT-X-TARGETDURATION:"u8);
+        AppendInteger(output, playlist.TargetDuration);
+        Append(output, "\n#EXT-X-SERVER-CONTROL:CAN-BLOCK-RELOAD=YES,CAN-SKIP-UNTIL="u8);
+        AppendSeconds(output, 6000L * playlist.TargetDuration);
+        Append(output, ",PART-HOLD-BACK="u8);
+        AppendSeconds(output, 3 * ll.PartTargetMs);
+        Append(output, ",HOLD-BACK="u8);
+        AppendSeconds(output, 3000L * playlist.TargetDuration);
+        Append(output, "\n#EXT-X-PART-INF:PART-TARGET="u8);
+        AppendSeconds(output, ll.PartTargetMs);
+        Append(output, "\n#EXT-X-MEDIA-SEQUENCE:"u8);
+        AppendInteger(output, playlist.MediaSequence);
+        Append(output, "\n"u8);
+        if (playlist.DiscontinuitySequence != 0)
+        {
+            Append(output, "#EXT-X-DISCONTINUITY-SEQUENCE:"u8);
+            AppendInteger(output, playlist.DiscontinuitySequence);
+            Append(output, "\n"u8);
+        }
+
+        if (ll.SkippedSegments > 0)
+        {
+            Append(output, "#EXT-X-SKIP:SKIPPED-SEGMENTS="u8);
+            AppendInteger(output, ll.SkippedSegments);
+            Append(output, "\n"u8);
+        }
+    }
+
+    private static void WritePart(IBufferWriter<byte> output, in MediaPlaylist playlist, in SegmentPart part)
+    {
+        Append(output, "#EXT-X-PART:DURATION="u8);
+        AppendSeconds(output, part.DurationMs);
+        Append(output, ",URI=\""u8);
+        SegmentNames.WriteLivePart(output, playlist.SessionId, part.SegmentSequenceNumber, part.PartIndex);
+        WriteQuery(output, playlist.SegmentQuery);
+        Append(output, part.Independent ? "\",INDEPENDENT=YES\n"u8 : "\"\n"u8);
+    }
+
+    private static void WriteQuery(IBufferWriter<byte> output, string? query)
+    {
+        if (!string.IsNullOrEmpty(query))
+        {
+            Append(output, "?"u8);
+            AppendAscii(output, query);
         }
     }
 
@@ -82,6 +183,12 @@ public static class MediaPlaylistWriter
     /// duration in seconds to three decimals. The caller writes the URI line.
     /// </summary>
     public static void WriteEntryTags(IBufferWriter<byte> output, long durationMs, bool discontinuity, DateTimeOffset? programDateTime)
+    {
+        WriteSegmentPrefix(output, discontinuity, programDateTime);
+        WriteInf(output, durationMs);
+    }
+
+    private static void WriteSegmentPrefix(IBufferWriter<byte> output, bool discontinuity, DateTimeOffset? programDateTime)
     {
         if (discontinuity)
         {
@@ -94,12 +201,21 @@ public static class MediaPlaylistWriter
             AppendDateTime(output, time);
             Append(output, "\n"u8);
         }
+    }
 
+    private static void WriteInf(IBufferWriter<byte> output, long durationMs)
+    {
         Append(output, "#EXTINF:"u8);
-        AppendInteger(output, durationMs / 1000);
-        Append(output, "."u8);
-        AppendInteger(output, durationMs % 1000, 3);
+        AppendSeconds(output, durationMs);
         Append(output, ",\n"u8);
+    }
+
+    // Milliseconds as seconds with three decimals.
+    private static void AppendSeconds(IBufferWriter<byte> output, long milliseconds)
+    {
+        AppendInteger(output, milliseconds / 1000);
+        Append(output, "."u8);
+        AppendInteger(output, milliseconds % 1000, 3);
     }
 
     /// <summary>

@@ -34,6 +34,45 @@ public static class SegmentNames
         output.Advance(written + 3);
     }
 
+    /// <summary>Writes a live part name, <c>{session}-{sequence}.{part}.ts</c>, as UTF-8 (LL-HLS EXT-X-PART URIs).</summary>
+    public static void WriteLivePart(IBufferWriter<byte> output, string sessionId, long sequenceNumber, int partIndex)
+    {
+        var span = output.GetSpan(Encoding.UTF8.GetMaxByteCount(sessionId.Length) + 40);
+        var written = Encoding.UTF8.GetBytes(sessionId, span);
+        span[written++] = (byte)'-';
+        Utf8Formatter.TryFormat(sequenceNumber, span[written..], out var digits);
+        written += digits;
+        span[written++] = (byte)'.';
+        Utf8Formatter.TryFormat(partIndex, span[written..], out digits);
+        written += digits;
+        ".ts"u8.CopyTo(span[written..]);
+        output.Advance(written + 3);
+    }
+
+    /// <summary>
+    /// Parses a live segment or part name without its extension: <c>{session}-{sequence}</c> (part null) or
+    /// <c>{session}-{sequence}.{part}</c>.
+    /// </summary>
+    public static bool TryParseLive(ReadOnlySpan<char> stem, out ReadOnlySpan<char> sessionId, out long sequenceNumber, out int? partIndex)
+    {
+        partIndex = null;
+        var dot = stem.LastIndexOf('.');
+        if (dot >= 0)
+        {
+            if (!int.TryParse(stem[(dot + 1)..], NumberStyles.None, CultureInfo.InvariantCulture, out var part))
+            {
+                sessionId = default;
+                sequenceNumber = 0;
+                return false;
+            }
+
+            partIndex = part;
+            stem = stem[..dot];
+        }
+
+        return TryParseLive(stem, out sessionId, out sequenceNumber);
+    }
+
     /// <summary>
     /// Parses a live segment name without its extension (<c>{session}-{sequence}</c>, as the route
     /// <c>{segment}.ts</c> captures it).

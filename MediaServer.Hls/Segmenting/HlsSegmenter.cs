@@ -261,7 +261,11 @@ public sealed class HlsSegmenter
         }
         else if (leads && _policy.EndsPart(segment.PartStartDts, frame.Timestamp, track.FrameMs))
         {
-            EndPart(segment, frame.Timestamp, nextIndependent: frame.IsVideo && frame.IsKeyframe);
+            // The part gets what the muxer holds back (audio), and the next one starts with the tables (PAT/PMT),
+            // so that a player can start on any independent part.
+            _muxer.Flush(segment.Buffer);
+            EndPart(segment, frame.Timestamp, nextIndependent: !_videoLed || frame.IsKeyframe);
+            _muxer.BeginSegment(segment.Buffer);
         }
     }
 

@@ -1,3 +1,4 @@
+using System.Globalization;
 using MediaServer.Hls.Playlists;
 using MediaServer.Hls.Storage;
 using Microsoft.AspNetCore.Builder;
@@ -19,6 +20,10 @@ namespace MediaServer.Hls.Serving;
 /// answered with 206 (see <see cref="ByteRange"/>). Immutable is safe because a segment name
 /// never names two contents: the random per-run session id in it changes when a stream id is
 /// republished, and within a run sequence numbers only grow.</item>
+/// <item>LL-HLS (a part target configured): <c>{session}-{sequence}.{part}.ts</c> serves a part (a request for the
+/// next part, the preload hint, blocks until it exists); <c>stream.m3u8?_HLS_msn=M[&amp;_HLS_part=N]</c> blocks until
+/// the playlist holds that part (see <see cref="LowLatencyRequest"/>), <c>_HLS_skip=YES</c> answers a delta update.</item>
+/// <item>Responses for a signed livestream (<see cref="PlaybackAuthorization.IsPrivate"/>) are <c>private</c>.</item>
 /// <item><c>OPTIONS</c> on both: CORS preflight (GET/HEAD, <c>Authorization</c> and <c>Range</c> headers).</item>
 /// </list>
 /// Every response carries <c>Access-Control-Allow-Origin: *</c> (players are often on another origin).
@@ -33,6 +38,8 @@ public static class HlsEndpoints
     public const string SegmentContentType = "video/mp2t";
     public const string PlaylistCacheControl = "no-cache";
     public const string SegmentCacheControl = "public, max-age=31536000, immutable";
+    public const string PrivateSegmentCacheControl = "private, max-age=31536000, immutable";
+    public const string PrivatePlaylistCacheControl = "private, no-cache";
 
     private static readonly string[] s_readMethods = [HttpMethods.Get, HttpMethods.Head];
     private static readonly string[] s_preflightMethods = [HttpMethods.Options];
@@ -78,20 +85,85 @@ public static class HlsEndpoints
             return;
         }
 
-        if (!string.IsNullOrEmpty(authorization.SegmentQuery))
+        var ll = multivariant || stream.PartTargetMs == 0 ? default : LowLatencyRequest.Parse(context.Request.Query);
+        if (ll.Error is { } error)
+        {
+            BadRequest(response, error);
+            return;
+        }
+
+        if (ll.MediaSequence is { } msn)
+        {
+            var outcome = await WaitForAsync(stream, () => stream.Check(msn, ll.Part), context.RequestAborted).ConfigureAwait(false);
+            if (outcome != PlaylistWait.Ready)
+            {
+                if (outcome == PlaylistWait.TooFar)
+                {
+                    BadRequest(response, "_HLS_msn is beyond the next two segments.");
+                }
+                else
+                {
+                    response.StatusCode = StatusCodes.Status503ServiceUnavailable;
+                    response.Headers.CacheControl = "no-store";
+                }
+
+                return;
+            }
+
+            playlist = stream.Playlist ?? playlist;
+        }
+
+        if (!string.IsNullOrEmpty(authorization.SegmentQuery) || ll.Skip)
         {
             playlist = (multivariant
                 ? stream.RenderMultivariantPlaylist(authorization.SegmentQuery)
-                : stream.RenderPlaylist(authorization.SegmentQuery)) ?? playlist;
+                : stream.RenderPlaylist(authorization.SegmentQuery, ll.Skip)) ?? playlist;
         }
 
         response.StatusCode = StatusCodes.Status200OK;
         response.ContentType = PlaylistContentType;
-        response.Headers.CacheControl = PlaylistCacheControl;
+        response.Headers.CacheControl = PlaylistCache(authorization.IsPrivate, ll.MediaSequence is not null ? stream.TargetDuration : 0);
         response.ContentLength = playlist.Length;
         if (!HttpMethods.IsHead(context.Request.Method))
         {
             await response.Body.WriteAsync(playlist, context.RequestAborted).ConfigureAwait(false);
+        }
+    }
+
+    // A plain playlist changes at every part or segment: no-cache. A blocking request names the part it waits for
+    // (a unique URL whose answer only grows): a shared cache may keep it one target duration and collapse the
+    // requests of many viewers into one (RFC 8216bis §6.2.5.2, Apple's "CDN tune-in").
+    private static string PlaylistCache(bool isPrivate, int blockingMaxAge) =>
+        blockingMaxAge > 0
+            ? (isPrivate ? "private, max-age=" : "public, max-age=") + blockingMaxAge.ToString(CultureInfo.InvariantCulture)
+            : isPrivate ? PrivatePlaylistCacheControl : PlaylistCacheControl;
+
+    /// <summary>
+    /// Waits, without a thread, until <paramref name="check"/> is no longer <see cref="PlaylistWait.Wait"/> or three
+    /// target durations pass (RFC 8216bis §6.2.5.2: then 503). Every part, segment or end of the stream wakes it.
+    /// </summary>
+    private static async Task<PlaylistWait> WaitForAsync(HlsStream stream, Func<PlaylistWait> check, CancellationToken cancellationToken)
+    {
+        var timeout = TimeSpan.FromSeconds(3 * Math.Max(1, stream.TargetDuration));
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(timeout);
+        while (true)
+        {
+            var changed = stream.Changed; // taken before the check, so a change in between is not missed
+            var outcome = check();
+            if (outcome != PlaylistWait.Wait)
+            {
+                return outcome;
+            }
+
+            try
+            {
+                await changed.WaitAsync(deadline.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                return PlaylistWait.Wait;
+            }
         }
     }
 
@@ -103,7 +175,7 @@ public static class HlsEndpoints
         var name = context.Request.RouteValues["segment"] as string;
         var stream = streamId is null ? null : context.RequestServices.GetRequiredService<HlsStreamStore>().Find(streamId);
         if (stream is null
-            || !SegmentNames.TryParseLive(name, out var sessionId, out var sequenceNumber)
+            || !SegmentNames.TryParseLive(name, out var sessionId, out var sequenceNumber, out var partIndex)
             || !sessionId.SequenceEqual(stream.SessionId))
         {
             NotFound(response);
@@ -118,6 +190,12 @@ public static class HlsEndpoints
             return;
         }
 
+        if (partIndex is { } index)
+        {
+            await ServePartAsync(context, stream, sequenceNumber, index, authorization.IsPrivate).ConfigureAwait(false);
+            return;
+        }
+
         if (!stream.TryAcquireSegment(sequenceNumber, out var segment))
         {
             NotFound(response);
@@ -128,7 +206,7 @@ public static class HlsEndpoints
         {
             var length = segment!.Length;
             response.ContentType = SegmentContentType;
-            response.Headers.CacheControl = SegmentCacheControl;
+            response.Headers.CacheControl = authorization.IsPrivate ? PrivateSegmentCacheControl : SegmentCacheControl;
             response.Headers.AcceptRanges = "bytes";
             // RFC 9110 §14.2: ranges are defined for GET only; a HEAD ignores them.
             var kind = HttpMethods.IsGet(context.Request.Method)
@@ -164,6 +242,58 @@ public static class HlsEndpoints
         {
             segment!.Buffer.Release();
         }
+    }
+
+    // A part: its byte range of the segment's buffer (the segment being built included), under a lease. The next
+    // parts (the preload hint) block until they exist (RFC 8216bis §6.2.6), as long as a blocked playlist would.
+    private static async Task ServePartAsync(HttpContext context, HlsStream stream, long sequenceNumber, int partIndex, bool isPrivate)
+    {
+        var response = context.Response;
+        SegmentPart part = default;
+        var found = stream.TryAcquirePart(sequenceNumber, partIndex, out part);
+        if (!found && stream.IsUpcomingPart(sequenceNumber, partIndex))
+        {
+            await WaitForAsync(
+                stream,
+                () => stream.TryAcquirePart(sequenceNumber, partIndex, out part) ? PlaylistWait.Ready
+                    : stream.IsUpcomingPart(sequenceNumber, partIndex) ? PlaylistWait.Wait : PlaylistWait.TooFar,
+                context.RequestAborted).ConfigureAwait(false);
+            found = part.Buffer is not null;
+        }
+
+        if (!found)
+        {
+            NotFound(response);
+            return;
+        }
+
+        try
+        {
+            response.StatusCode = StatusCodes.Status200OK;
+            response.ContentType = SegmentContentType;
+            response.Headers.CacheControl = isPrivate ? PrivateSegmentCacheControl : SegmentCacheControl;
+            response.ContentLength = part.Length;
+            if (!HttpMethods.IsHead(context.Request.Method))
+            {
+                await part.Buffer!.WriteToAsync(response.BodyWriter, part.Offset, part.Length, context.RequestAborted).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
+        {
+            // The player went away mid-part.
+        }
+        finally
+        {
+            part.Buffer!.Release();
+        }
+    }
+
+    private static void BadRequest(HttpResponse response, string message)
+    {
+        response.StatusCode = StatusCodes.Status400BadRequest;
+        response.Headers.CacheControl = "no-store";
+        response.ContentType = "text/plain; charset=utf-8";
+        _ = response.WriteAsync(message);
     }
 
     private static Task Preflight(HttpContext context)

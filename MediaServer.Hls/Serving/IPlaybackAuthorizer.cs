@@ -16,9 +16,14 @@ public enum HlsResourceKind : byte
 /// on segment requests. Null serves the cached playlist as-is.</param>
 /// <param name="NeedsCredentials">Refused because no valid credential came with the request: answered 401
 /// with a <c>WWW-Authenticate: Bearer</c> challenge rather than 403.</param>
-public readonly record struct PlaybackAuthorization(bool IsAllowed, string? SegmentQuery = null, bool NeedsCredentials = false)
+/// <param name="IsPrivate">Allowed for this viewer only (a signed livestream): every response is
+/// <c>Cache-Control: private</c>, so no shared cache keeps it for others.</param>
+public readonly record struct PlaybackAuthorization(bool IsAllowed, string? SegmentQuery = null, bool NeedsCredentials = false, bool IsPrivate = false)
 {
     public static PlaybackAuthorization Allow => new(true);
+
+    /// <summary>Allowed for this viewer only (see <see cref="IsPrivate"/>).</summary>
+    public static PlaybackAuthorization AllowPrivate => new(true, IsPrivate: true);
 
     /// <summary>Refused whatever credential is sent: 403.</summary>
     public static PlaybackAuthorization Deny => new(false);

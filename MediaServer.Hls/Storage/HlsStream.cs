@@ -4,6 +4,19 @@ using MediaServer.Hls.Playlists;
 
 namespace MediaServer.Hls.Storage;
 
+/// <summary>What a blocking playlist request (<c>_HLS_msn</c>/<c>_HLS_part</c>) should do now.</summary>
+public enum PlaylistWait : byte
+{
+    /// <summary>The playlist holds what was asked for (or the stream ended): answer.</summary>
+    Ready,
+
+    /// <summary>Not yet: wait for <see cref="HlsStream.Changed"/>.</summary>
+    Wait,
+
+    /// <summary>Asked for a segment beyond the next two: 400.</summary>
+    TooFar,
+}
+
 /// <summary>
 /// The HLS side of one live stream: its window of complete segments, the segments recently removed from
 /// it (still downloadable for <see cref="HlsOptions.RetainRemovedSegmentsFor"/>, at most 2 × (PlaylistLength + 1) of them), the rendered playlist
@@ -35,6 +48,7 @@ public sealed class HlsStream : IDisposable
     private bool _ended;
     private long _endedAt;
     private bool _disposed;
+    private TaskCompletionSource _changed = NewSignal();
 
     public HlsStream(string streamId, HlsOptions options, TimeProvider? timeProvider = null, string? sessionId = null)
     {
@@ -43,7 +57,17 @@ public sealed class HlsStream : IDisposable
         _options = options;
         _time = timeProvider ?? TimeProvider.System;
         SessionId = sessionId ?? NewSessionId();
+        PartTargetMs = options.PartDuration is { } part ? (long)part.TotalMilliseconds : 0;
     }
+
+    /// <summary>The LL-HLS part target in milliseconds, fixed for the stream; 0 for classic HLS.</summary>
+    public long PartTargetMs { get; }
+
+    /// <summary>
+    /// Completes at the next change (a part, a segment, the end): what a blocked playlist or part request awaits.
+    /// One signal per stream, replaced at each change, so waiting requests cost no thread and no poll.
+    /// </summary>
+    public Task Changed => Volatile.Read(ref _changed).Task;
 
     public string StreamId { get; }
 
@@ -176,6 +200,7 @@ public sealed class HlsStream : IDisposable
             Render();
         }
 
+        Signal();
         SegmentAdded?.Invoke(this, segment);
         return segment;
     }
@@ -194,7 +219,13 @@ public sealed class HlsStream : IDisposable
             }
 
             _openParts.Add(part);
+            if (PartTargetMs > 0 && _targetDuration > 0 && !_disposed)
+            {
+                Volatile.Write(ref _playlist, RenderCore(null));
+            }
         }
+
+        Signal();
     }
 
     /// <summary>The completed parts of the segment being built.</summary>
@@ -224,6 +255,7 @@ public sealed class HlsStream : IDisposable
             }
         }
 
+        Signal();
         Ended?.Invoke(this);
     }
 
@@ -276,13 +308,85 @@ public sealed class HlsStream : IDisposable
         return false;
     }
 
-    /// <summary>Renders the playlist with a query string appended to every segment URI (playback tokens).</summary>
-    public byte[]? RenderPlaylist(string? segmentQuery)
+    /// <summary>Renders the playlist with a query string appended to every segment URI (playback tokens), and with
+    /// <paramref name="skip"/> as a delta update (LL-HLS <c>_HLS_skip=YES</c>).</summary>
+    public byte[]? RenderPlaylist(string? segmentQuery, bool skip = false)
     {
         lock (_lock)
         {
-            return _targetDuration == 0 ? null : RenderCore(segmentQuery);
+            return _targetDuration == 0 ? null : RenderCore(segmentQuery, skip);
         }
+    }
+
+    /// <summary>Where a blocking playlist request (<c>_HLS_msn</c>, <c>_HLS_part</c>) stands against this stream.</summary>
+    public PlaylistWait Check(long mediaSequence, int? part)
+    {
+        lock (_lock)
+        {
+            if (_ended || _disposed)
+            {
+                return PlaylistWait.Ready; // after EXT-X-ENDLIST every request answers at once
+            }
+
+            if (mediaSequence > _nextSequence + 1)
+            {
+                return PlaylistWait.TooFar; // beyond the next two segments (RFC 8216bis §6.2.5.2: 400)
+            }
+
+            return HasPart(mediaSequence, part) ? PlaylistWait.Ready : PlaylistWait.Wait;
+        }
+    }
+
+    /// <summary>
+    /// Finds a part (of the segment being built, or of a segment still listed or retained) and takes a read lease on
+    /// its buffer; the caller calls <see cref="SegmentBuffer.Release"/> when done.
+    /// </summary>
+    public bool TryAcquirePart(long sequenceNumber, int partIndex, out SegmentPart part)
+    {
+        lock (_lock)
+        {
+            var parts = sequenceNumber == OpenSequence ? _openParts : Find(sequenceNumber)?.Parts;
+            if (parts is not null && partIndex >= 0 && partIndex < parts.Count && parts[partIndex].Buffer.TryAcquire())
+            {
+                part = parts[partIndex];
+                return true;
+            }
+        }
+
+        part = default;
+        return false;
+    }
+
+    /// <summary>Whether a part that does not exist yet may still come soon: the hinted one or the one after (a
+    /// request for it blocks until it exists, RFC 8216bis §6.2.6).</summary>
+    public bool IsUpcomingPart(long sequenceNumber, int partIndex)
+    {
+        lock (_lock)
+        {
+            return !_ended && !_disposed && PartTargetMs > 0
+                && ((sequenceNumber == OpenSequence && partIndex >= _openParts.Count && partIndex <= _openParts.Count + 1)
+                    || (sequenceNumber == OpenSequence + 1 && partIndex <= 1));
+        }
+    }
+
+    // The sequence number of the segment being built (its parts are the open parts).
+    private long OpenSequence => _openParts.Count > 0 ? _openParts[0].SegmentSequenceNumber : _nextSequence;
+
+    // Under the lock. A part index past the last part of a complete segment means part 0 of the next one.
+    private bool HasPart(long mediaSequence, int? part)
+    {
+        if (mediaSequence < _nextSequence)
+        {
+            if (part is not { } index)
+            {
+                return true;
+            }
+
+            var segment = Find(mediaSequence);
+            return segment is null || index < segment.Parts.Count || HasPart(mediaSequence + 1, 0);
+        }
+
+        return part is { } open && mediaSequence == OpenSequence && open < _openParts.Count;
     }
 
     /// <summary>Renders the multivariant playlist with a query string appended to the media playlist URI (playback tokens).</summary>
@@ -320,6 +424,7 @@ public sealed class HlsStream : IDisposable
             }
         }
 
+        Signal();
         if (!wasEnded)
         {
             Ended?.Invoke(this);
@@ -385,6 +490,10 @@ public sealed class HlsStream : IDisposable
         }
     }
 
+    private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    private void Signal() => Interlocked.Exchange(ref _changed, NewSignal()).TrySetResult();
+
     private void Render()
     {
         Volatile.Write(ref _playlist, RenderCore(null));
@@ -420,7 +529,7 @@ public sealed class HlsStream : IDisposable
 
     private static long BitsPerSecond(long bytes, long durationMs) => durationMs <= 0 ? 0 : bytes * 8000 / durationMs;
 
-    private byte[] RenderCore(string? segmentQuery) =>
+    private byte[] RenderCore(string? segmentQuery, bool skip = false) =>
         MediaPlaylistWriter.Render(new MediaPlaylist(
             _targetDuration,
             _mediaSequence,
@@ -428,7 +537,34 @@ public sealed class HlsStream : IDisposable
             SessionId,
             _window,
             _ended,
-            segmentQuery));
+            segmentQuery,
+            PartTargetMs > 0 ? LowLatency(skip) : null));
+
+    // Parts are listed for the segments that end within the last 3 target durations (RFC 8216bis §6.2.2: parts
+    // older than that SHOULD go); a delta update skips the segments that start more than CAN-SKIP-UNTIL
+    // (6 target durations) before the end, never the last one.
+    private LowLatencyPlaylist LowLatency(bool skip)
+    {
+        var partsFrom = _window.Count;
+        var fromEndMs = 0L;
+        while (partsFrom > 0 && fromEndMs < 3000L * _targetDuration)
+        {
+            fromEndMs += _window[--partsFrom].DurationMs;
+        }
+
+        var skipped = 0;
+        if (skip)
+        {
+            var remainingMs = _windowDurationMs;
+            while (skipped < _window.Count - 1 && remainingMs - _window[skipped].DurationMs >= 6000L * _targetDuration)
+            {
+                remainingMs -= _window[skipped++].DurationMs;
+            }
+        }
+
+        (long, int)? hint = _ended ? null : (OpenSequence, _openParts.Count);
+        return new LowLatencyPlaylist(PartTargetMs, partsFrom, [.. _openParts], hint, skipped);
+    }
 
     private static string NewSessionId() => Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6));
 }

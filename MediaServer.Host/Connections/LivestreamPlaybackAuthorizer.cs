@@ -45,7 +45,7 @@ internal sealed class LivestreamPlaybackAuthorizer(LivestreamStore livestreams, 
 
         var carryToken = kind == HlsResourceKind.Playlist && ReferenceEquals(credential, query);
         return carryToken
-            ? new PlaybackAuthorization(true, TokenQueryName + "=" + Uri.EscapeDataString(query!))
-            : PlaybackAuthorization.Allow;
+            ? new PlaybackAuthorization(true, TokenQueryName + "=" + Uri.EscapeDataString(query!), IsPrivate: true)
+            : PlaybackAuthorization.AllowPrivate;
     }
 }

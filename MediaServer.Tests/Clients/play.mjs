@@ -13,7 +13,7 @@ const browser = await chromium.launch({
   args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
     '--disable-component-update', '--disable-sync', '--autoplay-policy=no-user-gesture-required'],
 });
-const deadline = setTimeout(() => { console.log(JSON.stringify({ ok: false, errors: ['global timeout'] })); process.exit(2); }, 90_000);
+const deadline = setTimeout(() => { console.log(JSON.stringify({ ok: false, errors: ['global timeout'] })); process.exit(2); }, Math.max(90_000, want * 1000 + 60_000));
 try {
   const page = await browser.newPage();
   const errors = [];
@@ -49,6 +49,10 @@ try {
       };
       const hls = new Hls({ ...pageConfig, xhrSetup: (xhr) => { if (token) xhr.setRequestHeader('Authorization', token); } });
       hls.on(Hls.Events.ERROR, (_, d) => { if (d.fatal) window.__errors = (window.__errors || []).concat(d.type + ':' + d.details); });
+      window.__parts = 0; window.__fragments = 0; window.__stalls = 0;
+      hls.on(Hls.Events.FRAG_LOADED, (_, d) => { if (d.part) window.__parts++; else window.__fragments++; });
+      hls.on(Hls.Events.ERROR, (_, d) => { if (d.details === 'bufferStalledError') window.__stalls++; });
+      window.__hls = hls;
       hls.loadSource(url);
       hls.attachMedia(video);
       video.play().catch(() => {});
@@ -57,16 +61,19 @@ try {
 
   const started = Date.now();
   let state = {};
-  while (Date.now() - started < 60_000) {
+  while (Date.now() - started < Math.max(60_000, want * 1000 + 30_000)) {
     state = await page.evaluate(() => {
       const v = document.querySelector('video');
-      return { currentTime: v.currentTime, videoWidth: v.videoWidth, errors: window.__errors || [] };
+      return { currentTime: v.currentTime, videoWidth: v.videoWidth, errors: window.__errors || [],
+        parts: window.__parts || 0, fragments: window.__fragments || 0, stalls: window.__stalls || 0,
+        latency: window.__hls ? window.__hls.latency : null };
     });
     if (state.currentTime >= want || state.errors.length > 0) break;
     await new Promise(r => setTimeout(r, 250));
   }
   const all = [...errors, ...(state.errors || [])];
-  console.log(JSON.stringify({ ok: state.currentTime >= want && all.length === 0, currentTime: state.currentTime, videoWidth: state.videoWidth, errors: all }));
+  console.log(JSON.stringify({ ok: state.currentTime >= want && all.length === 0, currentTime: state.currentTime, videoWidth: state.videoWidth, errors: all,
+    parts: state.parts || 0, fragments: state.fragments || 0, stalls: state.stalls || 0, latency: state.latency }));
 } finally {
   clearTimeout(deadline);
   await browser.close();

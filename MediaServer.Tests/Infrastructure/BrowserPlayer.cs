@@ -3,7 +3,11 @@ using System.Text.Json;
 namespace MediaServer.Tests.Infrastructure;
 
 /// <summary>What a headless Chromium player saw.</summary>
-internal sealed record BrowserPlayback(bool Ok, double CurrentTime, int VideoWidth, string[] Errors, string Raw);
+/// <param name="Parts">LL-HLS parts hls.js loaded.</param>
+/// <param name="Fragments">Whole segments hls.js loaded.</param>
+/// <param name="Stalls">bufferStalledError events (playback waited for data).</param>
+/// <param name="Latency">hls.js's own estimate of the distance to the live edge (s), when it has one.</param>
+internal sealed record BrowserPlayback(bool Ok, double CurrentTime, int VideoWidth, string[] Errors, string Raw, int Parts = 0, int Fragments = 0, int Stalls = 0, double? Latency = null);
 
 /// <summary>Headless Chromium (Debian's) with hls.js or video.js, driven by Clients/play.mjs.</summary>
 internal static class BrowserPlayer
@@ -12,7 +16,7 @@ internal static class BrowserPlayer
     {
         if (!File.Exists("/usr/bin/chromium") && Environment.GetEnvironmentVariable("CHROMIUM_PATH") is null)
         {
-            Assert.Ignore("Chromium is not installed (apt-get install -y chromium); .ci/run installs it.");
+            Assert.Fail("Chromium is not installed (apt-get install -y chromium); .ci/run installs it.");
         }
 
         var result = await NodeClients.RunAsync("play.mjs", player, url, authorization ?? "", seconds.ToString(System.Globalization.CultureInfo.InvariantCulture));
@@ -29,6 +33,10 @@ internal static class BrowserPlayer
             root.TryGetProperty("currentTime", out var t) ? t.GetDouble() : 0,
             root.TryGetProperty("videoWidth", out var w) ? w.GetInt32() : 0,
             [.. root.GetProperty("errors").EnumerateArray().Select(e => e.ToString())],
-            line + "\n" + result.StandardError);
+            line + "\n" + result.StandardError,
+            root.TryGetProperty("parts", out var p) ? p.GetInt32() : 0,
+            root.TryGetProperty("fragments", out var f) ? f.GetInt32() : 0,
+            root.TryGetProperty("stalls", out var st) ? st.GetInt32() : 0,
+            root.TryGetProperty("latency", out var l) && l.ValueKind == JsonValueKind.Number ? l.GetDouble() : null);
     }
 }
