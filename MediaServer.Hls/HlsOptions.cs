@@ -74,6 +74,12 @@ public sealed class HlsOptionsValidator : IValidateOptions<HlsOptions>
             (errors ??= []).Add("MediaServer:Hls:EndedStreamRetention must not be negative.");
         }
 
+        if (options.PartDuration is { } part && part != TimeSpan.Zero
+            && (part < TimeSpan.FromMilliseconds(100) || part > options.SegmentDuration / 2))
+        {
+            (errors ??= []).Add("MediaServer:Hls:PartDuration must be between 0.1 s and half the segment duration (or 0 / unset: no parts).");
+        }
+
         if (options.MaxSegmentBytes < 64 * 1024)
         {
             (errors ??= []).Add("MediaServer:Hls:MaxSegmentBytes must be at least 64 KiB.");

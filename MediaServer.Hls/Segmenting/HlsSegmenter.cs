@@ -13,20 +13,8 @@ namespace MediaServer.Hls.Segmenting;
 /// publisher's thread calls it.
 /// </summary>
 /// <remarks>
-/// <list type="bullet">
-/// <item>Segments start with a keyframe: with video, frames before the first video keyframe (and after a
-/// break) are dropped; audio-only starts at once. A stream turns video-led as soon as a supported video
-/// config or frame shows up (a track-set change: cut + discontinuity).</item>
-/// <item>Breaks — a frame flagged <see cref="FrameFlags.Discontinuity"/> (publisher change), a new sequence
-/// header different from the previous one, a DTS jump on one track (<see cref="TrackTimeline"/>) — close the
-/// current segment and mark the next one with EXT-X-DISCONTINUITY.</item>
-/// <item>EXTINF = first DTS of the next segment − first DTS of this one; at a break or the end of the stream,
-/// last lead-track DTS + one frame duration − first DTS.</item>
-/// <item>Unsupported codecs (e.g. AV1 in TS): the track is skipped and a diagnostic recorded once; frames the
-/// muxer refuses are counted by reason (<see cref="SegmenterDiagnostics"/>).</item>
-/// <item>Parts (LL-HLS): with a part target, each part ends at a lead-track frame boundary within the target and at
-/// the end of its segment, and goes to <see cref="HlsStream.AddPart"/>; the buffer can be read up to its end.</item>
-/// </list>
+/// The rules it applies (segments start on keyframes, breaks and EXT-X-DISCONTINUITY, EXTINF, splits of long GOPs,
+/// unsupported codecs, parts that start with PAT/PMT) are described once, in docs/HLS.md ("Cutting segments").
 /// </remarks>
 public sealed class HlsSegmenter
 {
