@@ -15,6 +15,7 @@ internal static class Verbs
         ["bench"] = RunBenchmarks,
         ["load"] = Load.LoadRunner.Run,
         ["fuzz"] = FuzzVerb.Run,
+        ["latency"] = Latency.LatencyRunner.Run,
     };
 
     public static int Run(string[] args)
