@@ -23,7 +23,8 @@ public enum MuxRejection : byte
 
 /// <summary>
 /// A container muxer as the HLS segmenter drives it: codec configuration apart from media, media frames into the
-/// segment being built, and the segment's start and end. MPEG-TS (<see cref="Mpegts.TsMuxer"/>) implements it; one
+/// segment being built, and the segment's start and end. MPEG-TS (<see cref="Mpegts.TsMuxer"/>) and fragmented MP4
+/// (<see cref="Mp4.Fmp4Muxer"/>, which holds frames until <see cref="Flush"/> writes a fragment) implement it; one
 /// instance per stream, single-threaded.
 /// </summary>
 public interface ISegmentMuxer
