@@ -39,9 +39,26 @@ public sealed class HlsOptions
     /// <summary>The LL-HLS part target (EXT-X-PART-INF:PART-TARGET); null: segments are not split into parts.</summary>
     public TimeSpan? PartDuration { get; set; }
 
+    /// <summary>The container <c>index.m3u8</c> serves when the request names none (<c>?container=ts|fmp4</c>);
+    /// an HEVC stream is served as fMP4 unless TS is asked for, as Apple requires.</summary>
+    public HlsContainer Container { get; set; } = HlsContainer.Ts;
+
+    /// <summary>Also produce the fMP4 (CMAF) rendition of every stream, beside MPEG-TS (default on).</summary>
+    public bool Fmp4Rendition { get; set; } = true;
+
     /// <summary>The effective retention of removed segments.</summary>
     public TimeSpan EffectiveRetainRemovedSegmentsFor =>
         RetainRemovedSegmentsFor ?? SegmentDuration * (PlaylistLength + 1);
+}
+
+/// <summary>The segment container of an HLS rendition.</summary>
+public enum HlsContainer : byte
+{
+    /// <summary>MPEG-TS segments (<c>.ts</c>), the classic HLS container.</summary>
+    Ts,
+
+    /// <summary>Fragmented MP4 / CMAF segments (<c>.m4s</c>) with an initialization segment (<c>.mp4</c>, EXT-X-MAP).</summary>
+    Fmp4,
 }
 
 /// <summary>Validates <see cref="HlsOptions"/> at start-up.</summary>

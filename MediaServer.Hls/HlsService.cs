@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using MediaServer.Core.Diagnostics;
 using MediaServer.Core.Media;
+using MediaServer.Core.Mp4;
 using MediaServer.Core.Mpegts;
 using MediaServer.Core.Streams;
 using MediaServer.Hls.Segmenting;
@@ -109,16 +110,27 @@ public sealed class HlsService : IHostedService, IDisposable
 
     private void Start(LiveStream live, bool replayGop)
     {
-        var stream = new HlsStream(live.Id, _options, _time);
+        Start(live, replayGop, HlsContainer.Ts, _newMuxer(), live.UpdateDiagnostic);
+        if (_options.Fmp4Rendition)
+        {
+            // The same frames into fMP4 (CMAF). Its diagnostics join the stream's only under keys MPEG-TS has not
+            // reported, so the two renditions do not overwrite each other's messages.
+            Start(live, replayGop, HlsContainer.Fmp4, new Fmp4Muxer(), live.ReportDiagnostic);
+        }
+    }
+
+    private void Start(LiveStream live, bool replayGop, HlsContainer container, ISegmentMuxer muxer, Func<string, string, bool> reportDiagnostic)
+    {
+        var stream = new HlsStream(live.Id, _options, _time, container: container);
         _store.Add(stream);
         var segmenter = new HlsSegmenter(
             stream,
-            _newMuxer(),
+            muxer,
             new SegmentationPolicy(_options),
             _time,
-            live.UpdateDiagnostic,
+            reportDiagnostic,
             _loggerFactory.CreateLogger<HlsSegmenter>());
-        var output = new HlsOutput(this, live, stream, segmenter, new AggregateErrorLog(_logger, $"HLS stream {live.Id}", "frame(s) that could not be segmented, dropped"));
+        var output = new HlsOutput(this, live, stream, segmenter, new AggregateErrorLog(_logger, $"HLS stream {live.Id} ({container})", "frame(s) that could not be segmented, dropped"));
         _outputs[output] = 0;
 
         // Raised on the publisher's thread before its first frame; from here on the segmenter runs on that thread,
@@ -130,7 +142,6 @@ public sealed class HlsService : IHostedService, IDisposable
         }
     }
 
-    /// <summary>One stream's HLS output: the <see cref="IFrameSink"/> that feeds its segmenter.</summary>
     private sealed class HlsOutput(HlsService service, LiveStream live, HlsStream stream, HlsSegmenter segmenter, AggregateErrorLog failures) : IFrameSink
     {
         private int _consecutiveFailures;

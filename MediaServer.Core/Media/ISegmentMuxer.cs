@@ -44,3 +44,16 @@ public interface ISegmentMuxer
     /// <summary>Writes anything held back, so the output so far is a complete segment.</summary>
     void Flush(IBufferWriter<byte> output);
 }
+
+/// <summary>
+/// A container whose segments need an initialization segment (fMP4: <c>ftyp</c>/<c>moov</c>, referenced by
+/// EXT-X-MAP). The version changes when a codec configuration changes, so the playlist names a new one.
+/// </summary>
+public interface IInitSegmentMuxer
+{
+    /// <summary>Goes up each time the initialization segment changes; 0 before any configuration.</summary>
+    int InitSegmentVersion { get; }
+
+    /// <summary>Writes the current initialization segment.</summary>
+    void WriteInitSegment(IBufferWriter<byte> output);
+}

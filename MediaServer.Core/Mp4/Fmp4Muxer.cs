@@ -21,7 +21,7 @@ namespace MediaServer.Core.Mp4;
 /// length-prefixed form of the media frames; AAC samples are raw frames. Split by concern: this file (state and the
 /// <see cref="ISegmentMuxer"/> entry points), <c>.Fragment</c> (moof/mdat). One instance per stream, single-threaded.
 /// </summary>
-public sealed partial class Fmp4Muxer : ISegmentMuxer, IDisposable
+public sealed partial class Fmp4Muxer : ISegmentMuxer, IInitSegmentMuxer, IDisposable
 {
     /// <summary>Most samples of one track in a fragment: 8192 is over two minutes of 60 fps video, far beyond any
     /// segment; it bounds the held references and the trun if nobody calls Flush.</summary>

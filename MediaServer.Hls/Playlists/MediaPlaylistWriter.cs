@@ -14,6 +14,9 @@ namespace MediaServer.Hls.Playlists;
 /// <param name="Ended">Whether to close the playlist with EXT-X-ENDLIST.</param>
 /// <param name="SegmentQuery">Query string (without '?') appended to every segment URI, e.g. a playback token.</param>
 /// <param name="LowLatency">The LL-HLS parts and controls; null for a classic playlist.</param>
+/// <param name="SegmentExtension"><c>.ts</c>, or <c>.m4s</c> for fMP4 (whose segments carry an
+/// <see cref="HlsSegment.InitVersion"/>, written as EXT-X-MAP where it changes; VERSION 7).</param>
+/// <param name="OpenInitVersion">The initialization segment of the segment being built (its parts), fMP4 only.</param>
 public readonly record struct MediaPlaylist(
     int TargetDuration,
     long MediaSequence,
@@ -22,7 +25,9 @@ public readonly record struct MediaPlaylist(
     IReadOnlyList<HlsSegment> Segments,
     bool Ended,
     string? SegmentQuery = null,
-    LowLatencyPlaylist? LowLatency = null);
+    LowLatencyPlaylist? LowLatency = null,
+    string SegmentExtension = SegmentNames.Extension,
+    int OpenInitVersion = 0);
 
 /// <summary>What a low-latency playlist (RFC 8216bis §4.4.4.9, §4.4.3.7-8, §4.4.5.2-3) adds to a live one.</summary>
 /// <param name="PartTargetMs">EXT-X-PART-INF:PART-TARGET, fixed for the stream.</param>
@@ -76,9 +81,10 @@ public static class MediaPlaylistWriter
     public static void Write(in MediaPlaylist playlist, IBufferWriter<byte> output)
     {
         var ll = playlist.LowLatency;
+        var fmp4 = playlist.SegmentExtension != SegmentNames.Extension;
         if (ll is null)
         {
-            WriteHeader(output, PlaylistType.Live, playlist.TargetDuration, playlist.MediaSequence, playlist.DiscontinuitySequence);
+            WriteHeader(output, PlaylistType.Live, playlist.TargetDuration, playlist.MediaSequence, playlist.DiscontinuitySequence, fmp4 ? 7 : 3);
         }
         else
         {
@@ -86,11 +92,13 @@ public static class MediaPlaylistWriter
         }
 
         var segments = playlist.Segments;
+        var map = 0;
         for (var i = ll?.SkippedSegments ?? 0; i < segments.Count; i++)
         {
             var segment = segments[i];
             var first = i == (ll?.SkippedSegments ?? 0);
             WriteSegmentPrefix(output, segment.Discontinuity, ll is not null || first || segment.Discontinuity ? segment.ProgramDateTime : null);
+            WriteMap(output, playlist.SessionId, segment.InitVersion, ref map);
             if (ll is not null && i >= ll.PartsFrom)
             {
                 foreach (var part in segment.Parts)
@@ -100,13 +108,18 @@ public static class MediaPlaylistWriter
             }
 
             WriteInf(output, segment.DurationMs);
-            SegmentNames.WriteLive(output, playlist.SessionId, segment.SequenceNumber);
+            SegmentNames.WriteLive(output, playlist.SessionId, segment.SequenceNumber, playlist.SegmentExtension);
             WriteQuery(output, playlist.SegmentQuery);
             Append(output, "\n"u8);
         }
 
         if (ll is not null)
         {
+            if (ll.OpenParts.Count > 0)
+            {
+                WriteMap(output, playlist.SessionId, playlist.OpenInitVersion, ref map);
+            }
+
             foreach (var part in ll.OpenParts)
             {
                 WritePart(output, playlist, part);
@@ -115,7 +128,7 @@ public static class MediaPlaylistWriter
             if (!playlist.Ended && ll.Hint is { } hint)
             {
                 Append(output, "#EXT-X-PRELOAD-HINT:TYPE=PART,URI=\""u8);
-                SegmentNames.WriteLivePart(output, playlist.SessionId, hint.Segment, hint.Part);
+                SegmentNames.WriteLivePart(output, playlist.SessionId, hint.Segment, hint.Part, playlist.SegmentExtension);
                 WriteQuery(output, playlist.SegmentQuery);
                 Append(output, "\"\n"u8);
             }
@@ -163,9 +176,24 @@ public static class MediaPlaylistWriter
         Append(output, "#EXT-X-PART:DURATION="u8);
         AppendSeconds(output, part.DurationMs);
         Append(output, ",URI=\""u8);
-        SegmentNames.WriteLivePart(output, playlist.SessionId, part.SegmentSequenceNumber, part.PartIndex);
+        SegmentNames.WriteLivePart(output, playlist.SessionId, part.SegmentSequenceNumber, part.PartIndex, playlist.SegmentExtension);
         WriteQuery(output, playlist.SegmentQuery);
         Append(output, part.Independent ? "\",INDEPENDENT=YES\n"u8 : "\"\n"u8);
+    }
+
+    // EXT-X-MAP where the initialization segment changes (fMP4; 0 = none): the first segment, and after a new
+    // codec configuration (which also brings EXT-X-DISCONTINUITY).
+    private static void WriteMap(IBufferWriter<byte> output, string sessionId, int version, ref int current)
+    {
+        if (version == 0 || version == current)
+        {
+            return;
+        }
+
+        current = version;
+        Append(output, "#EXT-X-MAP:URI=\""u8);
+        AppendAscii(output, SegmentNames.Init(sessionId, version));
+        Append(output, "\"\n"u8);
     }
 
     private static void WriteQuery(IBufferWriter<byte> output, string? query)
@@ -223,10 +251,12 @@ public static class MediaPlaylistWriter
     /// playlist has none, §4.3.3.5), target duration, media sequence, and the discontinuity sequence when
     /// non-zero.
     /// </summary>
-    public static void WriteHeader(IBufferWriter<byte> output, PlaylistType type, int targetDuration, long mediaSequence, long discontinuitySequence = 0)
+    public static void WriteHeader(IBufferWriter<byte> output, PlaylistType type, int targetDuration, long mediaSequence, long discontinuitySequence = 0, int version = 3)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(targetDuration, 1);
-        Append(output, "#EXTM3U\n#EXT-X-VERSION:3\n"u8);
+        Append(output, "#EXTM3U\n#EXT-X-VERSION:"u8);
+        AppendInteger(output, version);
+        Append(output, "\n"u8);
         if (type != PlaylistType.Live)
         {
             Append(output, type == PlaylistType.Event ? "#EXT-X-PLAYLIST-TYPE:EVENT\n"u8 : "#EXT-X-PLAYLIST-TYPE:VOD\n"u8);

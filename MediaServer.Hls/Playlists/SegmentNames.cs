@@ -15,6 +15,25 @@ public static class SegmentNames
     /// <summary>The file extension of an MPEG-TS segment.</summary>
     public const string Extension = ".ts";
 
+    /// <summary>The file extension of an fMP4 media segment or part.</summary>
+    public const string Fmp4Extension = ".m4s";
+
+    /// <summary>The media segment extension of a container.</summary>
+    public static string ExtensionOf(HlsContainer container) => container == HlsContainer.Fmp4 ? Fmp4Extension : Extension;
+
+    /// <summary>The initialization segment name, <c>{session}-init-{version}.mp4</c> (EXT-X-MAP).</summary>
+    public static string Init(string sessionId, int version) =>
+        string.Create(CultureInfo.InvariantCulture, $"{sessionId}-init-{version}.mp4");
+
+    /// <summary>Parses an initialization segment name without <c>.mp4</c>: <c>{session}-init-{version}</c>.</summary>
+    public static bool TryParseInit(ReadOnlySpan<char> stem, out ReadOnlySpan<char> sessionId, out int version)
+    {
+        var marker = stem.LastIndexOf("-init-");
+        sessionId = marker > 0 ? stem[..marker] : default;
+        version = 0;
+        return marker > 0 && int.TryParse(stem[(marker + 6)..], NumberStyles.None, CultureInfo.InvariantCulture, out version);
+    }
+
     /// <summary>Longest recording segment name accepted: a long in decimal and the extension.</summary>
     private const int MaxRecordingNameLength = 19 + 3;
 
@@ -23,21 +42,21 @@ public static class SegmentNames
         string.Create(CultureInfo.InvariantCulture, $"{sessionId}-{sequenceNumber}{Extension}");
 
     /// <summary>Writes the live segment name, <c>{session}-{sequence}.ts</c>, as UTF-8.</summary>
-    public static void WriteLive(IBufferWriter<byte> output, string sessionId, long sequenceNumber)
+    public static void WriteLive(IBufferWriter<byte> output, string sessionId, long sequenceNumber, string extension = Extension)
     {
-        var span = output.GetSpan(Encoding.UTF8.GetMaxByteCount(sessionId.Length) + 24);
+        var span = output.GetSpan(Encoding.UTF8.GetMaxByteCount(sessionId.Length) + 32);
         var written = Encoding.UTF8.GetBytes(sessionId, span);
         span[written++] = (byte)'-';
         Utf8Formatter.TryFormat(sequenceNumber, span[written..], out var digits);
         written += digits;
-        ".ts"u8.CopyTo(span[written..]);
-        output.Advance(written + 3);
+        written += Encoding.ASCII.GetBytes(extension, span[written..]);
+        output.Advance(written);
     }
 
     /// <summary>Writes a live part name, <c>{session}-{sequence}.{part}.ts</c>, as UTF-8 (LL-HLS EXT-X-PART URIs).</summary>
-    public static void WriteLivePart(IBufferWriter<byte> output, string sessionId, long sequenceNumber, int partIndex)
+    public static void WriteLivePart(IBufferWriter<byte> output, string sessionId, long sequenceNumber, int partIndex, string extension = Extension)
     {
-        var span = output.GetSpan(Encoding.UTF8.GetMaxByteCount(sessionId.Length) + 40);
+        var span = output.GetSpan(Encoding.UTF8.GetMaxByteCount(sessionId.Length) + 48);
         var written = Encoding.UTF8.GetBytes(sessionId, span);
         span[written++] = (byte)'-';
         Utf8Formatter.TryFormat(sequenceNumber, span[written..], out var digits);
@@ -45,8 +64,8 @@ public static class SegmentNames
         span[written++] = (byte)'.';
         Utf8Formatter.TryFormat(partIndex, span[written..], out digits);
         written += digits;
-        ".ts"u8.CopyTo(span[written..]);
-        output.Advance(written + 3);
+        written += Encoding.ASCII.GetBytes(extension, span[written..]);
+        output.Advance(written);
     }
 
     /// <summary>

@@ -111,6 +111,7 @@ public sealed class HlsSegmenter
         _interleaver.Clear();
         Discard();
         _policy.Abandon();
+        (_muxer as IDisposable)?.Dispose();
     }
 
     /// <summary>The stream ended: closes the last segment and ends the playlist (EXT-X-ENDLIST).</summary>
@@ -135,6 +136,7 @@ public sealed class HlsSegmenter
         _policy.ReleaseHeldBack();
         PublishReady();
         _diagnostics.Complete();
+        (_muxer as IDisposable)?.Dispose();
         _stream.MarkEnded();
     }
 
@@ -276,8 +278,13 @@ public sealed class HlsSegmenter
     {
         var discontinuity = _pendingDiscontinuity && NextSequenceNumber > 0;
         _pendingDiscontinuity = false;
-        var programDateTime = !discontinuity && _nextProgramDateTime is { } next ? next : _time.GetUtcNow();
-        _segment = new SegmentBuilder(NextSequenceNumber, frame.Timestamp, discontinuity, programDateTime, !_videoLed || (frame.IsVideo && frame.IsKeyframe));
+        // Classic: the first segment's wall clock, carried on by EXTINF. LL-HLS lists it on every segment, so it is the
+        // wall clock at which each segment's first frame arrived.
+        var programDateTime = _policy.PartTargetMs == 0 && !discontinuity && _nextProgramDateTime is { } next ? next : _time.GetUtcNow();
+        _segment = new SegmentBuilder(NextSequenceNumber, frame.Timestamp, discontinuity, programDateTime, !_videoLed || (frame.IsVideo && frame.IsKeyframe))
+        {
+            InitVersion = _configurations.PublishInitSegment(_muxer),
+        };
         _muxer.BeginSegment(_segment.Buffer);
     }
 
@@ -315,7 +322,7 @@ public sealed class HlsSegmenter
                 _diagnostics.KeyframeIntervalTooLong(closed.DurationMs, target);
             }
 
-            _stream.AddSegment(target, closed.DurationMs, closed.Discontinuity, closed.ProgramDateTime, closed.Buffer, closed.Parts);
+            _stream.AddSegment(target, closed.DurationMs, closed.Discontinuity, closed.ProgramDateTime, closed.Buffer, closed.Parts, closed.InitVersion);
         }
     }
 

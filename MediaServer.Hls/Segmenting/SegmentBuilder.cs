@@ -10,7 +10,8 @@ namespace MediaServer.Hls.Segmenting;
 /// <param name="Independent">It starts with a keyframe (or is audio-only): decodable on its own.</param>
 /// <param name="Buffer">Its bytes (one reference, passed on with the segment).</param>
 /// <param name="Parts">Its parts (LL-HLS), in order; empty without a part target.</param>
-public readonly record struct ClosedSegment(long DurationMs, bool Discontinuity, DateTimeOffset ProgramDateTime, bool Independent, SegmentBuffer Buffer, SegmentPart[] Parts);
+/// <param name="InitVersion">The initialization segment it needs (fMP4); 0 for MPEG-TS.</param>
+public readonly record struct ClosedSegment(long DurationMs, bool Discontinuity, DateTimeOffset ProgramDateTime, bool Independent, SegmentBuffer Buffer, SegmentPart[] Parts, int InitVersion = 0);
 
 /// <summary>
 /// The segment being built: its buffer, its first and last lead-track DTS, and the part being built within it. The
@@ -55,6 +56,9 @@ internal sealed class SegmentBuilder
     /// <summary>The segment starts with a keyframe (or is audio-only).</summary>
     public bool Independent { get; }
 
+    /// <summary>The initialization segment its media needs (fMP4); 0 for MPEG-TS.</summary>
+    public int InitVersion { get; init; }
+
     /// <summary>Some media frame was written (not only tables).</summary>
     public bool HasMedia { get; private set; }
 
@@ -95,5 +99,5 @@ internal sealed class SegmentBuilder
     /// <summary>The segment as closed at <paramref name="endDts"/>; its buffer and parts pass to the result (they stay
     /// together while the segment is held back).</summary>
     public ClosedSegment Close(long endDts) =>
-        new(Math.Max(1, endDts - StartDts), Discontinuity, ProgramDateTime, Independent, Buffer, [.. _parts]);
+        new(Math.Max(1, endDts - StartDts), Discontinuity, ProgramDateTime, Independent, Buffer, [.. _parts], InitVersion);
 }

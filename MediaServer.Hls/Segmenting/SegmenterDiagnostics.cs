@@ -135,7 +135,7 @@ internal sealed class SegmenterDiagnostics
 
     private void UpdateRefused()
     {
-        var text = $"{_refusedLog.Count} frame(s) refused by the MPEG-TS muxer ({_refusedByReason[(int)MuxRejection.NoConfig]} before their codec configuration, {_refusedByReason[(int)MuxRejection.InvalidConfig]} with a configuration it cannot use, {_refusedByReason[(int)MuxRejection.MalformedFrame]} malformed).";
+        var text = $"{_refusedLog.Count} frame(s) refused by the segment muxer ({_refusedByReason[(int)MuxRejection.NoConfig]} before their codec configuration, {_refusedByReason[(int)MuxRejection.InvalidConfig]} with a configuration it cannot use, {_refusedByReason[(int)MuxRejection.MalformedFrame]} malformed).";
         _report?.Invoke(DiagnosticKeys.HlsRefusedFrames, text);
     }
 

@@ -14,6 +14,7 @@ internal sealed class TrackConfigurations(HlsStream stream)
     private byte[]? _video;
     private byte[]? _audio;
     private MediaCodec _describedAudio;
+    private int _initVersion;
 
     /// <summary>Takes a sequence header; true when it replaces different parameters (not the first, nor a repeat).</summary>
     public bool Update(in MediaFrame config)
@@ -44,5 +45,27 @@ internal sealed class TrackConfigurations(HlsStream stream)
             _describedAudio = MediaCodec.Mp3;
             stream.DescribeTrack(video: false, CodecStrings.Describe(MediaCodec.Mp3, default));
         }
+    }
+
+    /// <summary>
+    /// For a container with an initialization segment (fMP4): hands a new one to the stream when the configurations
+    /// changed it, and returns the version the next segment needs; 0 for containers without one (MPEG-TS).
+    /// </summary>
+    public int PublishInitSegment(ISegmentMuxer muxer)
+    {
+        if (muxer is not IInitSegmentMuxer init || init.InitSegmentVersion == 0)
+        {
+            return 0;
+        }
+
+        if (init.InitSegmentVersion != _initVersion)
+        {
+            var bytes = new System.Buffers.ArrayBufferWriter<byte>(1024);
+            init.WriteInitSegment(bytes);
+            _initVersion = init.InitSegmentVersion;
+            stream.SetInitSegment(_initVersion, bytes.WrittenSpan.ToArray()); // once per configuration change
+        }
+
+        return _initVersion;
     }
 }

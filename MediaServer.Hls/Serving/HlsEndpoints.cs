@@ -36,6 +36,7 @@ public static class HlsEndpoints
 {
     public const string PlaylistContentType = "application/vnd.apple.mpegurl";
     public const string SegmentContentType = "video/mp2t";
+    public const string Fmp4ContentType = "video/mp4";
     public const string PlaylistCacheControl = "no-cache";
     public const string SegmentCacheControl = "public, max-age=31536000, immutable";
     public const string PrivateSegmentCacheControl = "private, max-age=31536000, immutable";
@@ -52,12 +53,18 @@ public static class HlsEndpoints
         var multivariant = prefix + "/{streamId}/index.m3u8";
         var playlist = prefix + "/{streamId}/" + HlsStream.MediaPlaylistName;
         var segment = prefix + "/{streamId}/{segment}.ts";
+        var fmp4Segment = prefix + "/{streamId}/{segment}.m4s";
+        var init = prefix + "/{streamId}/{init}.mp4";
         endpoints.MapMethods(multivariant, s_readMethods, ServeMultivariantPlaylistAsync).WithDisplayName("HLS multivariant playlist");
         endpoints.MapMethods(playlist, s_readMethods, ServePlaylistAsync).WithDisplayName("HLS playlist");
-        endpoints.MapMethods(segment, s_readMethods, ServeSegmentAsync).WithDisplayName("HLS segment");
+        endpoints.MapMethods(segment, s_readMethods, static context => ServeSegmentAsync(context, HlsContainer.Ts)).WithDisplayName("HLS segment");
+        endpoints.MapMethods(fmp4Segment, s_readMethods, static context => ServeSegmentAsync(context, HlsContainer.Fmp4)).WithDisplayName("HLS fMP4 segment");
+        endpoints.MapMethods(init, s_readMethods, ServeInitAsync).WithDisplayName("HLS fMP4 initialization segment");
         endpoints.MapMethods(multivariant, s_preflightMethods, Preflight).WithDisplayName("HLS multivariant playlist preflight");
         endpoints.MapMethods(playlist, s_preflightMethods, Preflight).WithDisplayName("HLS playlist preflight");
         endpoints.MapMethods(segment, s_preflightMethods, Preflight).WithDisplayName("HLS segment preflight");
+        endpoints.MapMethods(fmp4Segment, s_preflightMethods, Preflight).WithDisplayName("HLS fMP4 segment preflight");
+        endpoints.MapMethods(init, s_preflightMethods, Preflight).WithDisplayName("HLS fMP4 initialization segment preflight");
         return endpoints;
     }
 
@@ -70,7 +77,14 @@ public static class HlsEndpoints
         var response = context.Response;
         response.Headers.AccessControlAllowOrigin = "*";
         var streamId = context.Request.RouteValues["streamId"] as string;
-        var stream = streamId is null ? null : context.RequestServices.GetRequiredService<HlsStreamStore>().Find(streamId);
+        var store = context.RequestServices.GetRequiredService<HlsStreamStore>();
+        if (!TryGetContainer(context.Request.Query, out var named))
+        {
+            BadRequest(response, "container must be ts or fmp4.");
+            return;
+        }
+
+        var stream = streamId is null ? null : store.Find(streamId, named ?? store.DefaultContainer(streamId));
         if (stream is null || (multivariant ? stream.MultivariantPlaylist : stream.Playlist) is not { } playlist)
         {
             NotFound(response);
@@ -113,11 +127,15 @@ public static class HlsEndpoints
             playlist = stream.Playlist ?? playlist;
         }
 
-        if (!string.IsNullOrEmpty(authorization.SegmentQuery) || ll.Skip)
+        // An explicit container is carried into the media playlist URI, as the token is, so the player stays on it.
+        var carried = multivariant && named is { } container
+            ? Join("container=" + (container == HlsContainer.Fmp4 ? "fmp4" : "ts"), authorization.SegmentQuery)
+            : authorization.SegmentQuery;
+        if (!string.IsNullOrEmpty(carried) || ll.Skip)
         {
             playlist = (multivariant
-                ? stream.RenderMultivariantPlaylist(authorization.SegmentQuery)
-                : stream.RenderPlaylist(authorization.SegmentQuery, ll.Skip)) ?? playlist;
+                ? stream.RenderMultivariantPlaylist(carried)
+                : stream.RenderPlaylist(carried, ll.Skip)) ?? playlist;
         }
 
         response.StatusCode = StatusCodes.Status200OK;
@@ -167,13 +185,61 @@ public static class HlsEndpoints
         }
     }
 
-    private static async Task ServeSegmentAsync(HttpContext context)
+    private static bool TryGetContainer(IQueryCollection query, out HlsContainer? container)
+    {
+        container = null;
+        if (!query.TryGetValue("container", out var value))
+        {
+            return true;
+        }
+
+        container = value.ToString() switch { "ts" => HlsContainer.Ts, "fmp4" => HlsContainer.Fmp4, _ => null };
+        return container is not null;
+    }
+
+    private static string Join(string first, string? second) => string.IsNullOrEmpty(second) ? first : first + "&" + second;
+
+    private static async Task ServeInitAsync(HttpContext context)
+    {
+        var response = context.Response;
+        response.Headers.AccessControlAllowOrigin = "*";
+        var streamId = context.Request.RouteValues["streamId"] as string;
+        var name = context.Request.RouteValues["init"] as string;
+        var stream = streamId is null ? null : context.RequestServices.GetRequiredService<HlsStreamStore>().Find(streamId, HlsContainer.Fmp4);
+        if (stream is null
+            || !SegmentNames.TryParseInit(name, out var sessionId, out var version)
+            || !sessionId.SequenceEqual(stream.SessionId)
+            || stream.FindInitSegment(version) is not { } bytes)
+        {
+            NotFound(response);
+            return;
+        }
+
+        var authorization = await context.RequestServices.GetRequiredService<IPlaybackAuthorizer>()
+            .AuthorizeAsync(context, stream.StreamId, HlsResourceKind.Segment).ConfigureAwait(false);
+        if (!authorization.IsAllowed)
+        {
+            Refuse(response, authorization);
+            return;
+        }
+
+        response.StatusCode = StatusCodes.Status200OK;
+        response.ContentType = Fmp4ContentType;
+        response.Headers.CacheControl = authorization.IsPrivate ? PrivateSegmentCacheControl : SegmentCacheControl;
+        response.ContentLength = bytes.Length;
+        if (!HttpMethods.IsHead(context.Request.Method))
+        {
+            await response.Body.WriteAsync(bytes, context.RequestAborted).ConfigureAwait(false);
+        }
+    }
+
+    private static async Task ServeSegmentAsync(HttpContext context, HlsContainer container)
     {
         var response = context.Response;
         response.Headers.AccessControlAllowOrigin = "*";
         var streamId = context.Request.RouteValues["streamId"] as string;
         var name = context.Request.RouteValues["segment"] as string;
-        var stream = streamId is null ? null : context.RequestServices.GetRequiredService<HlsStreamStore>().Find(streamId);
+        var stream = streamId is null ? null : context.RequestServices.GetRequiredService<HlsStreamStore>().Find(streamId, container);
         if (stream is null
             || !SegmentNames.TryParseLive(name, out var sessionId, out var sequenceNumber, out var partIndex)
             || !sessionId.SequenceEqual(stream.SessionId))
@@ -205,7 +271,7 @@ public static class HlsEndpoints
         try
         {
             var length = segment!.Length;
-            response.ContentType = SegmentContentType;
+            response.ContentType = ContentTypeOf(container);
             response.Headers.CacheControl = authorization.IsPrivate ? PrivateSegmentCacheControl : SegmentCacheControl;
             response.Headers.AcceptRanges = "bytes";
             // RFC 9110 §14.2: ranges are defined for GET only; a HEAD ignores them.
@@ -270,7 +336,7 @@ public static class HlsEndpoints
         try
         {
             response.StatusCode = StatusCodes.Status200OK;
-            response.ContentType = SegmentContentType;
+            response.ContentType = ContentTypeOf(stream.Container);
             response.Headers.CacheControl = isPrivate ? PrivateSegmentCacheControl : SegmentCacheControl;
             response.ContentLength = part.Length;
             if (!HttpMethods.IsHead(context.Request.Method))
@@ -287,6 +353,8 @@ public static class HlsEndpoints
             part.Buffer!.Release();
         }
     }
+
+    private static string ContentTypeOf(HlsContainer container) => container == HlsContainer.Fmp4 ? Fmp4ContentType : SegmentContentType;
 
     private static void BadRequest(HttpResponse response, string message)
     {

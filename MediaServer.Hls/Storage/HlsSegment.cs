@@ -12,6 +12,9 @@ public sealed record HlsSegment(long SequenceNumber, long DurationMs, bool Disco
     /// <summary>Its LL-HLS parts, in order, tiling <see cref="Buffer"/> (empty without parts).</summary>
     public IReadOnlyList<SegmentPart> Parts { get; init; } = [];
 
+    /// <summary>The version of the initialization segment it needs (fMP4, EXT-X-MAP); 0 for MPEG-TS.</summary>
+    public int InitVersion { get; init; }
+
     /// <summary>Segment size in bytes.</summary>
     public long Length => Buffer.Length;
 }

@@ -50,14 +50,59 @@ public sealed class HlsStream : IDisposable
     private bool _disposed;
     private TaskCompletionSource _changed = NewSignal();
 
-    public HlsStream(string streamId, HlsOptions options, TimeProvider? timeProvider = null, string? sessionId = null)
+    private readonly Dictionary<int, byte[]> _initSegments = [];
+    private int _initVersion;
+
+    public HlsStream(string streamId, HlsOptions options, TimeProvider? timeProvider = null, string? sessionId = null, HlsContainer container = HlsContainer.Ts)
     {
+        Container = container;
         ArgumentException.ThrowIfNullOrEmpty(streamId);
         StreamId = streamId;
         _options = options;
         _time = timeProvider ?? TimeProvider.System;
         SessionId = sessionId ?? NewSessionId();
         PartTargetMs = options.PartDuration is { } part ? (long)part.TotalMilliseconds : 0;
+    }
+
+    /// <summary>The segment container of this rendition.</summary>
+    public HlsContainer Container { get; }
+
+    /// <summary>Whether the video track is HEVC (served as fMP4 by default, as Apple requires).</summary>
+    public bool IsHevc
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _video.Codec is { } codec && (codec.StartsWith("hvc1", StringComparison.Ordinal) || codec.StartsWith("hev1", StringComparison.Ordinal));
+            }
+        }
+    }
+
+    /// <summary>
+    /// Records a new initialization segment (fMP4): segments added from now on name <paramref name="version"/> in
+    /// EXT-X-MAP. The last few versions stay servable for the segments still listed.
+    /// </summary>
+    public void SetInitSegment(int version, byte[] bytes)
+    {
+        lock (_lock)
+        {
+            _initSegments[version] = bytes;
+            _initVersion = version;
+            foreach (var old in _initSegments.Keys.Where(v => v < version - 3).ToList())
+            {
+                _initSegments.Remove(old);
+            }
+        }
+    }
+
+    /// <summary>An initialization segment by version (fMP4).</summary>
+    public byte[]? FindInitSegment(int version)
+    {
+        lock (_lock)
+        {
+            return _initSegments.GetValueOrDefault(version);
+        }
     }
 
     /// <summary>The LL-HLS part target in milliseconds, fixed for the stream; 0 for classic HLS.</summary>
@@ -166,7 +211,7 @@ public sealed class HlsStream : IDisposable
     /// (releasing the buffer) when the stream was already removed from the store, e.g. replaced by a
     /// republish while its last segments were still being written.
     /// </summary>
-    public HlsSegment? AddSegment(int targetDuration, long durationMs, bool discontinuity, DateTimeOffset programDateTime, SegmentBuffer buffer, SegmentPart[]? parts = null)
+    public HlsSegment? AddSegment(int targetDuration, long durationMs, bool discontinuity, DateTimeOffset programDateTime, SegmentBuffer buffer, SegmentPart[]? parts = null, int initVersion = 0)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(targetDuration, 1);
         buffer.Complete();
@@ -190,7 +235,7 @@ public sealed class HlsStream : IDisposable
                 Volatile.Write(ref _targetDuration, targetDuration);
             }
 
-            segment = new HlsSegment(_nextSequence++, durationMs, discontinuity, programDateTime, buffer) { Parts = parts ?? [] };
+            segment = new HlsSegment(_nextSequence++, durationMs, discontinuity, programDateTime, buffer) { Parts = parts ?? [], InitVersion = initVersion };
             _openParts.RemoveAll(p => p.Buffer == buffer);
             _peakBitrate = Math.Max(_peakBitrate, BitsPerSecond(buffer.Length, durationMs));
             _window.Add(segment);
@@ -538,7 +583,9 @@ public sealed class HlsStream : IDisposable
             _window,
             _ended,
             segmentQuery,
-            PartTargetMs > 0 ? LowLatency(skip) : null));
+            PartTargetMs > 0 ? LowLatency(skip) : null,
+            Playlists.SegmentNames.ExtensionOf(Container),
+            _initVersion));
 
     // Parts are listed for the segments that end within the last 3 target durations (RFC 8216bis §6.2.2: parts
     // older than that SHOULD go); a delta update skips the segments that start more than CAN-SKIP-UNTIL

@@ -9,7 +9,7 @@ namespace MediaServer.Hls.Storage;
 /// </summary>
 public sealed class HlsStreamStore : IDisposable
 {
-    private readonly ConcurrentDictionary<string, HlsStream> _streams = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<(string Id, HlsContainer Container), HlsStream> _streams = new();
     private readonly HlsOptions _options;
 
     public HlsStreamStore(HlsOptions options)
@@ -20,7 +20,14 @@ public sealed class HlsStreamStore : IDisposable
     public int Count => _streams.Count;
 
     /// <summary>The stream with this id (live or ended but retained), or null.</summary>
-    public HlsStream? Find(string streamId) => _streams.TryGetValue(streamId, out var stream) ? stream : null;
+    public HlsStream? Find(string streamId, HlsContainer container = HlsContainer.Ts) =>
+        _streams.TryGetValue((streamId, container), out var stream) ? stream : null;
+
+    /// <summary>The container a request that names none gets: the configured one, fMP4 for HEVC.</summary>
+    public HlsContainer DefaultContainer(string streamId) =>
+        _options.Container == HlsContainer.Fmp4 || (_options.Fmp4Rendition && Find(streamId) is { IsHevc: true })
+            ? HlsContainer.Fmp4
+            : HlsContainer.Ts;
 
     /// <summary>
     /// Raised when a stream is added, before it has a segment, on the thread that adds it: a handler that
@@ -34,7 +41,7 @@ public sealed class HlsStreamStore : IDisposable
         StreamAdded?.Invoke(stream);
         HlsStream? previous = null;
         _streams.AddOrUpdate(
-            stream.StreamId,
+            (stream.StreamId, stream.Container),
             static (_, added) => added,
             (_, existing, added) =>
             {
@@ -51,7 +58,7 @@ public sealed class HlsStreamStore : IDisposable
     /// <summary>Removes a stream if it is still the one stored under its id.</summary>
     public bool Remove(HlsStream stream)
     {
-        if (_streams.TryRemove(new KeyValuePair<string, HlsStream>(stream.StreamId, stream)))
+        if (_streams.TryRemove(new KeyValuePair<(string, HlsContainer), HlsStream>((stream.StreamId, stream.Container), stream)))
         {
             stream.Dispose();
             return true;

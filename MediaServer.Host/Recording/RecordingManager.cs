@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Threading.Channels;
+using MediaServer.Hls;
 using MediaServer.Hls.Storage;
 using MediaServer.Host.Data;
 
@@ -60,6 +61,11 @@ internal sealed class RecordingManager(
 
     private void OnStreamAdded(HlsStream stream)
     {
+        if (stream.Container != HlsContainer.Ts)
+        {
+            return; // recordings are the MPEG-TS rendition
+        }
+
         var recorder = new StreamRecorder(this, stream);
         _recorders[stream] = recorder;
         recorder.Start();

@@ -126,10 +126,11 @@ internal static class HlsTestKit
     public static MediaFrame AudioConfig(byte version = 0x10, long dts = 0) =>
         new(MediaKind.Audio, MediaCodec.Aac, FrameFlags.Config, dts, 0, MediaBuffer.CopyOf([0x12, version]));
 
-    public static HlsOptions Options(double segmentSeconds = 2, int playlistLength = 3) => new()
+    public static HlsOptions Options(double segmentSeconds = 2, int playlistLength = 3, bool fmp4 = false) => new()
     {
         SegmentDuration = TimeSpan.FromSeconds(segmentSeconds),
         PlaylistLength = playlistLength,
+        Fmp4Rendition = fmp4, // the unit tests drive one (fake) muxer; the fMP4 rendition is tested on its own
     };
 }
 

@@ -125,6 +125,30 @@ public class SegmentNamesTests
         Assert.That(SegmentNames.TryParseLive(stem, out _, out _), Is.False);
 
     [Test]
+    public void Init_WriteAndParse_RoundTrip()
+    {
+        var name = SegmentNames.Init("5f3a", 3);
+
+        Assert.That(name, Is.EqualTo("5f3a-init-3.mp4"));
+        Assert.That(SegmentNames.TryParseInit(name.AsSpan(..^4), out var session, out var version), Is.True);
+        Assert.That((session.ToString(), version), Is.EqualTo(("5f3a", 3)));
+        Assert.That(SegmentNames.TryParseInit("5f3a-3", out _, out _), Is.False);
+    }
+
+    [Test]
+    public void LivePart_WriteAndParse_RoundTrip_BothContainers()
+    {
+        var output = new ArrayBufferWriter<byte>();
+        SegmentNames.WriteLivePart(output, "ab", 41, 2, SegmentNames.Fmp4Extension);
+
+        Assert.That(Encoding.UTF8.GetString(output.WrittenSpan), Is.EqualTo("ab-41.2.m4s"));
+        Assert.That(SegmentNames.TryParseLive("ab-41.2", out var session, out var sequence, out var part), Is.True);
+        Assert.That((session.ToString(), sequence, part), Is.EqualTo(("ab", 41L, (int?)2)));
+        Assert.That(SegmentNames.TryParseLive("ab-41", out _, out _, out var none) && none is null, Is.True);
+        Assert.That(SegmentNames.TryParseLive("ab-41.x", out _, out _, out _), Is.False);
+    }
+
+    [Test]
     public void Recording_NameIsValid()
     {
         Assert.That(SegmentNames.Recording(17), Is.EqualTo("17.ts"));

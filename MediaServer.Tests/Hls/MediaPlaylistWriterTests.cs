@@ -66,6 +66,30 @@ public class MediaPlaylistWriterTests
     }
 
     [Test]
+    public void Render_Fmp4_WritesVersion7AndTheMapWhereTheInitSegmentChanges()
+    {
+        var segments = new[]
+        {
+            Segment(7, 2000) with { InitVersion = 1 },
+            Segment(8, 2000) with { InitVersion = 1 },
+            Segment(9, 2000, discontinuity: true) with { InitVersion = 2 },
+        };
+
+        var text = Render(new MediaPlaylist(2, 7, 0, "f", segments, Ended: false, SegmentExtension: ".m4s"));
+
+        Assert.That(text, Is.EqualTo(
+            "#EXTM3U\n#EXT-X-VERSION:7\n#EXT-X-TARGETDURATION:2\n#EXT-X-MEDIA-SEQUENCE:7\n" +
+            "#EXT-X-PROGRAM-DATE-TIME:2026-01-01T12:00:00.005Z\n" +
+            "#EXT-X-MAP:URI=\"f-init-1.mp4\"\n" +
+            "#EXTINF:2.000,\nf-7.m4s\n" +
+            "#EXTINF:2.000,\nf-8.m4s\n" +
+            "#EXT-X-DISCONTINUITY\n" +
+            "#EXT-X-PROGRAM-DATE-TIME:2026-01-01T12:00:00.005Z\n" +
+            "#EXT-X-MAP:URI=\"f-init-2.mp4\"\n" +
+            "#EXTINF:2.000,\nf-9.m4s\n"));
+    }
+
+    [Test]
     public void Render_NoSegmentsYetEnded_HasHeaderAndEndList()
     {
         var text = Render(new MediaPlaylist(2, 0, 0, "s", [], Ended: true));
