@@ -91,11 +91,8 @@ public static class HlsEndpoints
             return;
         }
 
-        var authorization = await context.RequestServices.GetRequiredService<IPlaybackAuthorizer>()
-            .AuthorizeAsync(context, stream.StreamId, HlsResourceKind.Playlist).ConfigureAwait(false);
-        if (!authorization.IsAllowed)
+        if (await AuthorizeAsync(context, stream, HlsResourceKind.Playlist).ConfigureAwait(false) is not { } authorization)
         {
-            Refuse(response, authorization);
             return;
         }
 
@@ -185,6 +182,20 @@ public static class HlsEndpoints
         }
     }
 
+    // The authorizer's answer, or null once the refusal (401/403) is written.
+    private static async ValueTask<PlaybackAuthorization?> AuthorizeAsync(HttpContext context, HlsStream stream, HlsResourceKind kind)
+    {
+        var authorization = await context.RequestServices.GetRequiredService<IPlaybackAuthorizer>()
+            .AuthorizeAsync(context, stream.StreamId, kind).ConfigureAwait(false);
+        if (!authorization.IsAllowed)
+        {
+            Refuse(context.Response, authorization);
+            return null;
+        }
+
+        return authorization;
+    }
+
     private static bool TryGetContainer(IQueryCollection query, out HlsContainer? container)
     {
         container = null;
@@ -215,11 +226,8 @@ public static class HlsEndpoints
             return;
         }
 
-        var authorization = await context.RequestServices.GetRequiredService<IPlaybackAuthorizer>()
-            .AuthorizeAsync(context, stream.StreamId, HlsResourceKind.Segment).ConfigureAwait(false);
-        if (!authorization.IsAllowed)
+        if (await AuthorizeAsync(context, stream, HlsResourceKind.Segment).ConfigureAwait(false) is not { } authorization)
         {
-            Refuse(response, authorization);
             return;
         }
 
@@ -248,11 +256,8 @@ public static class HlsEndpoints
             return;
         }
 
-        var authorization = await context.RequestServices.GetRequiredService<IPlaybackAuthorizer>()
-            .AuthorizeAsync(context, stream.StreamId, HlsResourceKind.Segment).ConfigureAwait(false);
-        if (!authorization.IsAllowed)
+        if (await AuthorizeAsync(context, stream, HlsResourceKind.Segment).ConfigureAwait(false) is not { } authorization)
         {
-            Refuse(response, authorization);
             return;
         }
 
