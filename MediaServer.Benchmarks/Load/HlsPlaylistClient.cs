@@ -65,6 +65,9 @@ internal sealed class HlsPlaylistClient(HttpClient http, Uri playlistUri)
     /// <summary>Bytes of playlists and segments received.</summary>
     public long Bytes => Interlocked.Read(ref _bytes);
 
+    /// <summary>The media playlist's URI, once the first fetch found it.</summary>
+    public Uri? MediaUri => _media;
+
     /// <summary>The media playlist, or null while the stream has none yet (404 before its first segment).</summary>
     public async Task<MediaPlaylistView?> FetchAsync(CancellationToken cancellationToken)
     {

@@ -16,6 +16,7 @@ internal sealed class LoadOptions
           --publishers N      streams, one publisher each (1); keys are PREFIX0..PREFIX{N-1}
           --players M         RTMP players, spread over the streams (0)
           --viewers V         HLS viewers, spread over the streams, fetching every new segment as a player (0)
+          --ll-viewers V      LL-HLS viewers: blocking playlist reload for the next part, then that part (0)
           --realtime          publish at media speed (default); --fast: as fast as the server accepts;
           --speed X           publish at X times media speed (e.g. 30 for a long run)
           --burst T           at real time or --speed, send the media due in each T of media time together at its
@@ -45,6 +46,8 @@ internal sealed class LoadOptions
     public int Players { get; set; }
 
     public int Viewers { get; set; }
+
+    public int LowLatencyViewers { get; set; }
 
     /// <summary>Media speed multiple; 0 = as fast as accepted.</summary>
     public double Speed { get; set; } = 1;
@@ -92,6 +95,7 @@ internal sealed class LoadOptions
                 case "--publishers": options.Publishers = Count(name, Value(), 1); break;
                 case "--players": options.Players = Count(name, Value(), 0); break;
                 case "--viewers": options.Viewers = Count(name, Value(), 0); break;
+                case "--ll-viewers": options.LowLatencyViewers = Count(name, Value(), 0); break;
                 case "--realtime": options.Speed = 1; break;
                 case "--fast": options.Speed = 0; break;
                 case "--speed": options.Speed = double.Parse(Value(), CultureInfo.InvariantCulture); break;
@@ -125,7 +129,7 @@ internal sealed class LoadOptions
             throw new ArgumentException("--burst needs a positive length and a publishing speed (--realtime or --speed).");
         }
 
-        if ((options.Viewers > 0 || options.CheckSegments || options.Lag == true) && options.HlsTemplate is null)
+        if ((options.Viewers > 0 || options.LowLatencyViewers > 0 || options.CheckSegments || options.Lag == true) && options.HlsTemplate is null)
         {
             throw new ArgumentException("HLS viewers, probes and checks need --hls.");
         }

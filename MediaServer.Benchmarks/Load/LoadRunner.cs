@@ -76,6 +76,9 @@ internal static class LoadRunner
         var viewers = Enumerable.Range(0, o.Viewers).Select(i => new HlsViewer(new HlsPlaylistClient(http, HlsUri(i % o.Publishers)))).ToArray();
         clientTasks.AddRange(players.Select(p => p.RunAsync(clientsStop.Token)));
         clientTasks.AddRange(viewers.Select(v => v.RunAsync(clientsStop.Token)));
+        var firstAnswers = Enumerable.Range(0, o.Publishers).Select(_ => new System.Collections.Concurrent.ConcurrentDictionary<(long, int), long>()).ToArray();
+        var llViewers = Enumerable.Range(0, o.LowLatencyViewers).Select(i => new LowLatencyViewer(http, HlsUri(i % o.Publishers), firstAnswers[i % o.Publishers])).ToArray();
+        clientTasks.AddRange(llViewers.Select(v => v.RunAsync(clientsStop.Token)));
 
         var allPublished = Task.WhenAll(publisherTasks);
         await Task.WhenAny(allPublished, Task.Delay(o.Warmup)).ConfigureAwait(false);
@@ -99,7 +102,8 @@ internal static class LoadRunner
         await Task.WhenAll(clientTasks).ConfigureAwait(false);
         await samplerTask.ConfigureAwait(false);
 
-        return Build(o, input, baseline, sampler, windowStart, windowEnd, publishers, probes, checkers, players, viewers);
+        var report = Build(o, input, baseline, sampler, windowStart, windowEnd, publishers, probes, checkers, players, viewers);
+        return llViewers.Length == 0 ? report : report with { LowLatencyViewers = LowLatencyFigures.Of(llViewers, firstAnswers, o.Publishers) };
     }
 
     private sealed record Mark(double Seconds, ProcessSample? Process, long Bytes, long MediaMilliseconds);
@@ -218,6 +222,11 @@ internal static class LoadRunner
             rows.Add(("HLS window", $"{F(l.WindowMBMedian)} MB per stream (median bytes of the segments listed in a playlist)"));
         }
 
+        if (r.LowLatencyViewers is { } ll)
+        {
+            rows.Add(("LL-HLS viewers", $"{ll.Behind}/{ll.Count} behind, {ll.Answers} blocked answers, {ll.Parts} parts, answer after the part's first answer p50 {F(ll.FanoutP50Ms)} ms p99 {F(ll.FanoutP99Ms)} ms, part download p50 {F(ll.PartP50Ms)} ms p99 {F(ll.PartP99Ms)} ms, {ll.Failed} failed"));
+        }
+
         if (r.HlsViewers is { } v)
         {
             rows.Add(("HLS viewers", $"{v.Behind}/{v.Count} behind, {v.MissedSegments} segments missed, max pending {v.MaxPending}, {v.Segments} segments, download p50 {F(v.DownloadP50Ms)} ms p99 {F(v.DownloadP99Ms)} ms, {v.Failed} failed"));
@@ -263,4 +272,33 @@ internal sealed record SegmentFigures(long Checked, long Missed, double MaxAvOff
 
 internal sealed record LoadReport(string Label, int? Pid, int Publishers, int PublishersLive, int Players, int Viewers, string Speed, double InputBitRateMbps,
     double WindowSeconds, double MediaSeconds, double IngestMB, double IngestMBPerSecond, ServerFigures? Server, double BytesServedMB, double ViewerBytesMB,
-    double PlayerBytesMB, LagFigures? Lag, ViewerFigures? HlsViewers, PlayerFigures? RtmpPlayers, SegmentFigures? Segments, List<string> Errors);
+    double PlayerBytesMB, LagFigures? Lag, ViewerFigures? HlsViewers, PlayerFigures? RtmpPlayers, SegmentFigures? Segments, List<string> Errors)
+{
+    public LowLatencyFigures? LowLatencyViewers { get; init; }
+}
+
+/// <summary>LL-HLS viewers: how many fell behind, and how long after the first answer for a part the others came
+/// (the server releasing its waiting requests), with the part downloads.</summary>
+internal sealed record LowLatencyFigures(int Count, int Behind, long Answers, long Parts, double FanoutP50Ms, double FanoutP99Ms, double PartP50Ms, double PartP99Ms, int Failed)
+{
+    public static LowLatencyFigures Of(LowLatencyViewer[] viewers, System.Collections.Concurrent.ConcurrentDictionary<(long, int), long>[] firstAnswers, int streams)
+    {
+        var fanout = new List<double>();
+        for (var i = 0; i < viewers.Length; i++)
+        {
+            var first = firstAnswers[i % streams];
+            foreach (var (part, at) in viewers[i].Arrivals)
+            {
+                if (first.TryGetValue(part, out var earliest))
+                {
+                    fanout.Add((at - earliest) * 1000.0 / System.Diagnostics.Stopwatch.Frequency);
+                }
+            }
+        }
+
+        var parts = viewers.SelectMany(v => v.PartMilliseconds).ToList();
+        return new LowLatencyFigures(viewers.Length, viewers.Count(v => v.Behind), viewers.Sum(v => v.Answers), viewers.Sum(v => v.Parts),
+            LoadRunner.Percentile(fanout, 50), LoadRunner.Percentile(fanout, 99), LoadRunner.Percentile(parts, 50), LoadRunner.Percentile(parts, 99),
+            viewers.Count(v => v.Error is not null));
+    }
+}
