@@ -66,7 +66,7 @@ public class AdtsHeaderTests
     [Test]
     public void Write_EveryFrameOfFfmpegAdts_EqualsFfmpegHeader()
     {
-        Assume.That(MediaTestData.HasFfmpeg, "ffmpeg not installed");
+        Tools.RequireFfmpeg();
         using var dir = MediaTestData.TempDirectory("adts");
         var path = Path.Combine(dir, "a.aac");
         var (code, _, stderr) = MediaTestData.Run("ffmpeg", "-v", "error", "-f", "lavfi", "-i", "sine=frequency=1000:sample_rate=48000", "-ac", "2", "-t", "1", "-c:a", "aac", "-f", "adts", path);

@@ -44,7 +44,7 @@ public class HevcDecoderConfigurationRecordTests
     [Test]
     public void Parse_X265RecordFromFfmpeg_HasVpsSpsPpsInOrder()
     {
-        Assume.That(MediaTestData.HasFfmpeg, "ffmpeg not installed");
+        Tools.RequireFfmpeg();
         using var dir = MediaTestData.TempDirectory("hvcc");
         var path = Path.Combine(dir, "a.mp4");
         var (code, _, stderr) = MediaTestData.Run("ffmpeg", "-v", "error", "-f", "lavfi", "-i", "testsrc=size=320x240:rate=25", "-frames:v", "2", "-c:v", "libx265", "-x265-params", "log-level=none", "-tag:v", "hvc1", path);

@@ -22,7 +22,7 @@ public class SequenceParameterSetTests
     [TestCase(1920, 1080, "high")]
     public void Parse_FfmpegEncodedSps_MatchesEncodedSize(int width, int height, string profile)
     {
-        Assume.That(MediaTestData.HasFfmpeg, "ffmpeg not installed");
+        Tools.RequireFfmpeg();
         using var dir = MediaTestData.TempDirectory("sps");
         var path = Path.Combine(dir, "a.h264");
         var (code, _, stderr) = MediaTestData.Run("ffmpeg", "-v", "error", "-f", "lavfi", "-i", $"testsrc=size={width}x{height}:rate=25", "-frames:v", "1", "-c:v", "libx264", "-profile:v", profile, "-pix_fmt", "yuv420p", "-f", "h264", path);

@@ -26,7 +26,7 @@ public class EncoderCompatibilityTests
     [TestCase("rtmpsink", TestName = "LibrtmpRtmpSink_Publishes_HlsDecodes")]
     public async Task Publish(string sink)
     {
-        Assume.That(File.Exists("/usr/bin/gst-launch-1.0"), "gstreamer1.0-tools is not installed (.ci/run installs it)");
+        Tools.RequireGstreamer();
         var key = "gst-" + sink;
         var location = _server.RtmpUrl("live", key) + (sink == "rtmpsink" ? " live=1" : "");
         var publish = await ProcessRunner.RunAsync("gst-launch-1.0",
@@ -54,7 +54,7 @@ public class EncoderCompatibilityTests
     [TestCase("rtmp2src", TestName = "GStreamerRtmp2Src_ReadsTheLiveStreamOverRtmp")]
     public async Task Play(string source)
     {
-        Assume.That(File.Exists("/usr/bin/gst-launch-1.0"), "gstreamer1.0-tools is not installed (.ci/run installs it)");
+        Tools.RequireGstreamer();
         var key = "gst-play-" + source;
         using var publisher = Ffmpeg.StartPublishing(_server.RtmpUrl("live", key), seconds: 30, out _);
         try

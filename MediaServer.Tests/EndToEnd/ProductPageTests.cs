@@ -28,13 +28,8 @@ public class ProductPageTests
     [OneTimeTearDown]
     public async Task TearDown() => await _server.DisposeAsync();
 
-    private static void RequireTool(string tool, string package)
-    {
-        if (!File.Exists(Path.Combine("/usr/bin", tool)))
-        {
-            Assert.Ignore($"{tool} is not installed (apt-get install -y {package}); .ci/run installs it.");
-        }
-    }
+    private static void RequireTool(string tool, string package) =>
+        Tools.RequireTool(tool, File.Exists(Path.Combine("/usr/bin", tool)), $"apt-get install -y {package}");
 
     private async Task<string> TokenFromAsync(string generator)
     {

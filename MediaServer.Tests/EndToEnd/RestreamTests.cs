@@ -30,10 +30,7 @@ public class RestreamTests
     [OneTimeSetUp]
     public async Task SetUp()
     {
-        if (!File.Exists(NginxBinary) || !File.Exists(RtmpModule))
-        {
-            Assert.Ignore("nginx with libnginx-mod-rtmp is not installed (apt-get install -y nginx libnginx-mod-rtmp); .ci/run installs it.");
-        }
+        Tools.RequireTool("nginx with libnginx-mod-rtmp", File.Exists(NginxBinary) && File.Exists(RtmpModule), "apt-get install -y nginx libnginx-mod-rtmp");
 
         _folder = Path.Combine(Path.GetTempPath(), "mediaserver-tests", "restream-" + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(_folder);

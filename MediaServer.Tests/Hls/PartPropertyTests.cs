@@ -19,7 +19,7 @@ public class PartPropertyTests
     /// start with a keyframe, each part starts with the tables, the part durations add up to EXTINF, and the
     /// part target the stream reports never changes.
     /// </summary>
-    [Property(MaxTest = 100)]
+    [Property(MaxTest = 100, Replay = "(20241109,29)")]
     public bool Parts_TileTheirSegments_WithinBounds(byte partChoice, byte frameChoice, bool withAudio, byte[] gops)
     {
         var partMs = s_partMs[partChoice % s_partMs.Length];

@@ -22,7 +22,7 @@ public class PlaylistPropertyTests
     /// (no discontinuity, the segment before it as long as the target allows, the diagnostic raised), and the end
     /// adds EXT-X-ENDLIST.
     /// </summary>
-    [Property(MaxTest = 150)]
+    [Property(MaxTest = 150, Replay = "(20241109,23)")]
     public bool Playlist_Invariants(byte segmentChoice, byte frameChoice, bool withAudio, byte[] runs)
     {
         var options = Options(segmentSeconds: 1 + (segmentChoice % 4), playlistLength: 3 + (segmentChoice / 4 % 4));

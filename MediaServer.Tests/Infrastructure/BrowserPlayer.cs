@@ -14,10 +14,7 @@ internal static class BrowserPlayer
 {
     public static async Task<BrowserPlayback> PlayAsync(string player, string url, string? authorization, double seconds)
     {
-        if (!File.Exists("/usr/bin/chromium") && Environment.GetEnvironmentVariable("CHROMIUM_PATH") is null)
-        {
-            Assert.Fail("Chromium is not installed (apt-get install -y chromium); .ci/run installs it.");
-        }
+        Tools.RequireChromium();
 
         var result = await NodeClients.RunAsync("play.mjs", player, url, authorization ?? "", seconds.ToString(System.Globalization.CultureInfo.InvariantCulture));
         var line = result.StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries).LastOrDefault(l => l.StartsWith('{')) ?? "";

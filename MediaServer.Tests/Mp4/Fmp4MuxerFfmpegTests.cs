@@ -23,7 +23,7 @@ public class Fmp4MuxerFfmpegTests
     [Test]
     public void Mux_FfmpegFlvH264Aac_FfprobeCountsEveryFrameAndFfmpegDecodesIdentically()
     {
-        Assume.That(MediaTestData.HasFfmpeg, "ffmpeg not installed");
+        Tools.RequireFfmpeg();
         var flv = TestMedia.H264AacFlv;
         var frames = new List<MediaFrame>();
         foreach (var tag in FlvClip.Load(flv))
@@ -43,7 +43,7 @@ public class Fmp4MuxerFfmpegTests
     [TestCase("libx265", MediaCodec.Hevc, "hvcC", "hevc")]
     public void Mux_FfmpegMp4Samples_FfprobeCountsEveryFrameAndFfmpegDecodesIdentically(string encoder, MediaCodec codec, string box, string codecName)
     {
-        Assume.That(MediaTestData.HasFfmpeg, "ffmpeg not installed");
+        Tools.RequireFfmpeg();
         var mp4 = TestMedia.Generate($"fmp4-src-{encoder}", ".mp4",
             "-f lavfi -i testsrc=size=320x240:rate=25:duration=3 -f lavfi -i sine=frequency=440:sample_rate=48000:duration=3 "
             + $"-c:v {encoder} -pix_fmt yuv420p -bf 2 -g 25 -x265-params log-level=none -c:a aac -ac 2 -b:a 96k -shortest");

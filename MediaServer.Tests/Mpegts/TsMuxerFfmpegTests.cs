@@ -21,7 +21,7 @@ public class TsMuxerFfmpegTests
     [TestCase("libx265", MediaCodec.Hevc, "hvcC", "hevc")]
     public void Mux_FfmpegEncodedStream_FfprobeCountsEveryFrameAndFfmpegDecodesIdentically(string encoder, MediaCodec codec, string box, string codecName)
     {
-        Assume.That(MediaTestData.HasFfmpeg, "ffmpeg not installed");
+        Tools.RequireFfmpeg();
         using var dir = MediaTestData.TempDirectory("ts-e2e");
         var mp4 = Path.Combine(dir, "in.mp4");
         var ts = Path.Combine(dir, "out.ts");

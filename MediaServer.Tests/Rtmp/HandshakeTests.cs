@@ -52,21 +52,32 @@ public class HandshakeTests
 
         var output = new ArrayBufferWriter<byte>();
         RtmpHandshake.WriteS0S1S2(c1, output, new Random(2));
-        var s1 = output.WrittenSpan.Slice(1, 1536).ToArray();
-        var s2 = output.WrittenSpan.Slice(1 + 1536, 1536).ToArray();
+        AssertDigestReply(c1, c1DigestOffset, schemaBase, output.WrittenSpan.ToArray());
+    }
 
-        // S1: non-zero version, digest keyed with the 36-byte server key at the client's schema.
+    /// <summary>
+    /// Checks a server's S0 S1 S2 (3073 bytes) answering the digest <paramref name="c1"/>: version 3; S1 with a
+    /// non-zero version and a digest keyed with the 36-byte server key at the client's schema; S2 ending in
+    /// HMAC(HMAC(68-byte server key, C1 digest), S2[0..1504]).
+    /// </summary>
+    internal static void AssertDigestReply(byte[] c1, int c1DigestOffset, int schemaBase, byte[] s0s1s2)
+    {
+        Assert.That(s0s1s2, Has.Length.EqualTo(1 + 1536 + 1536));
+        var s1 = s0s1s2.AsSpan(1, 1536).ToArray();
+        var s2 = s0s1s2.AsSpan(1 + 1536, 1536).ToArray();
+
         var s1Offset = Offset(s1, schemaBase);
         var expectedS1Digest = Hmac(ServerKey36, [.. s1.AsSpan(0, s1Offset), .. s1.AsSpan(s1Offset + 32)]);
 
-        // S2: last 32 bytes = HMAC(HMAC(68-byte server key, C1 digest), S2[0..1504]).
         var key = Hmac(ServerKey68, c1.AsSpan(c1DigestOffset, 32).ToArray());
         var expectedS2Digest = Hmac(key, s2[..1504]);
         Assert.Multiple(() =>
         {
+            Assert.That(s0s1s2[0], Is.EqualTo(3), "S0 version");
             Assert.That(BinaryPrimitives.ReadUInt32BigEndian(s1.AsSpan(4)), Is.Not.Zero, "S1 version");
             Assert.That(s1.AsSpan(s1Offset, 32).ToArray(), Is.EqualTo(expectedS1Digest), "S1 digest");
             Assert.That(s2[1504..], Is.EqualTo(expectedS2Digest), "S2 digest");
+            Assert.That(s2.AsSpan().SequenceEqual(c1), Is.False, "S2 is not the simple handshake's echo of C1");
         });
     }
 

@@ -267,16 +267,23 @@ public class RtmpServerSessionTests
         AssertEndedWith(harness, RtmpProtocolError.HandshakeIncomplete);
     }
 
-    [Test]
-    public async Task Handshake_DigestC1_ServerRepliesWithValidS2()
+    [TestCase(8, TestName = "Handshake_DigestC1_ServerRepliesWithValidS2")]
+    [TestCase(772, TestName = "Handshake_DigestC1Schema1_ServerRepliesWithValidS2")]
+    public async Task Handshake_DigestC1_ServerRepliesWithValidS2(int schemaBase)
     {
         await using var harness = SessionHarness.Start();
-        var c1 = HandshakeTests.DigestC1(8, out _);
-        await harness.Client.WriteRawAsync(new byte[] { 3 }.Concat(c1).ToArray(), CancellationToken.None);
-        // The client helper reads S0+S1+S2 after its own C0C1; here we only check the session survives a digest C1
-        // and answers with 3073 bytes (validated byte-for-byte in HandshakeTests).
-        await harness.Client.WriteRawAsync(new byte[RtmpHandshake.PacketSize], CancellationToken.None);
-        await Task.Delay(100);
+        using var timeout = new CancellationTokenSource(SessionHarness.Timeout);
+        var c1 = HandshakeTests.DigestC1(schemaBase, out var c1DigestOffset);
+        await harness.Client.WriteRawAsync(new byte[] { 3 }.Concat(c1).ToArray(), timeout.Token);
+
+        // S0 S1 S2 off the session's wire, checked as the golden handshake tests check RtmpHandshake's.
+        var reply = await harness.ReadRawAsync(1 + (2 * RtmpHandshake.PacketSize), timeout.Token);
+        HandshakeTests.AssertDigestReply(c1, c1DigestOffset, schemaBase, reply);
+
+        // C2 echoes S1; the session then takes a connect on the same connection.
+        await harness.Client.WriteRawAsync(reply.AsMemory(1, RtmpHandshake.PacketSize), timeout.Token);
+        var connect = await harness.Client.ConnectAsync("live", "rtmp://localhost/live", timeout.Token);
+        Assert.That(connect?["code"], Is.EqualTo("NetConnection.Connect.Success"));
         Assert.That(harness.Run.IsCompleted, Is.False);
     }
 

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Collections.Concurrent;
 using System.IO.Pipelines;
 using MediaServer.Core.Streams;
@@ -56,6 +57,7 @@ internal sealed class SessionHarness : IAsyncDisposable
         var toClient = new Pipe(new PipeOptions(useSynchronizationContext: false));
         Hub = hub;
         Session = new RtmpServerSession(new TestDuplexPipe(toServer.Reader, toClient.Writer), hub, resolver, options, Logger, "127.0.0.1:5000");
+        ClientInput = toClient.Reader;
         Client = new RtmpClientConnection(new TestDuplexPipe(toClient.Reader, toServer.Writer));
         Run = Task.Run(() => Session.RunAsync(_cts.Token));
     }
@@ -67,6 +69,31 @@ internal sealed class SessionHarness : IAsyncDisposable
     public RtmpServerSession Session { get; }
 
     public RtmpClientConnection Client { get; }
+
+    /// <summary>The bytes the server sends, as <see cref="Client"/> reads them: for tests that read raw (a handshake).</summary>
+    public PipeReader ClientInput { get; }
+
+    /// <summary>Reads exactly <paramref name="count"/> raw bytes the server sent.</summary>
+    public async Task<byte[]> ReadRawAsync(int count, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            var result = await ClientInput.ReadAsync(cancellationToken);
+            if (result.Buffer.Length >= count)
+            {
+                var bytes = result.Buffer.Slice(0, count).ToArray();
+                ClientInput.AdvanceTo(result.Buffer.GetPosition(count));
+                return bytes;
+            }
+
+            if (result.IsCompleted)
+            {
+                throw new EndOfStreamException($"the server sent {result.Buffer.Length} of {count} bytes, then closed");
+            }
+
+            ClientInput.AdvanceTo(result.Buffer.Start, result.Buffer.End);
+        }
+    }
 
     public Task Run { get; }
 
