@@ -48,7 +48,7 @@ try {
         abrEwmaSlowVoD: 3, maxStarvationDelay: 1,
       };
       const hls = new Hls({ ...pageConfig, xhrSetup: (xhr) => { if (token) xhr.setRequestHeader('Authorization', token); } });
-      hls.on(Hls.Events.ERROR, (_, d) => { if (d.fatal) window.__errors = (window.__errors || []).concat(d.type + ':' + d.details); });
+      hls.on(Hls.Events.ERROR, (_, d) => { if (d.fatal) window.__errors = (window.__errors || []).concat(d.type + ':' + d.details + (d.response && d.response.code ? ':' + d.response.code : '')); });
       window.__parts = 0; window.__fragments = 0; window.__stalls = 0;
       hls.on(Hls.Events.FRAG_LOADED, (_, d) => { if (d.part) window.__parts++; else window.__fragments++; });
       hls.on(Hls.Events.ERROR, (_, d) => { if (d.details === 'bufferStalledError') window.__stalls++; });

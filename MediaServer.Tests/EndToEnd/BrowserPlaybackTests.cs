@@ -90,6 +90,8 @@ public class BrowserPlaybackTests
 
             var withoutToken = await BrowserPlayer.PlayAsync("hls", downstream, null, seconds: 1);
             Assert.That(withoutToken.Ok, Is.False, "without the header the player must not play");
+            Assert.That(withoutToken.Errors, Has.Some.EqualTo("networkError:manifestLoadError:401"),
+                "refused by the server's 401, not by any other failure (a crash, a timeout): " + withoutToken.Raw);
         }
         finally
         {

@@ -64,12 +64,16 @@ public class EncoderCompatibilityTests
             // 150 FLV tags through GStreamer's FLV demuxer and H.264/AAC parsers; EOS after them is a clean exit.
             var play = await ProcessRunner.RunAsync("gst-launch-1.0",
             [
+                "-v",
                 source, $"location={_server.RtmpUrl("live", key)}", "num-buffers=150", "!", "flvdemux", "name=d",
-                "d.video", "!", "queue", "!", "h264parse", "!", "video/x-h264,stream-format=byte-stream", "!", "fakesink",
-                "d.audio", "!", "queue", "!", "aacparse", "!", "fakesink",
+                "d.video", "!", "queue", "!", "h264parse", "!", "video/x-h264,stream-format=byte-stream", "!", "fakesink", "name=vsink", "silent=false",
+                "d.audio", "!", "queue", "!", "aacparse", "!", "fakesink", "name=asink", "silent=false",
             ], TimeSpan.FromSeconds(30));
             Assert.That(play.ExitCode, Is.Zero, play.ToString());
             Assert.That(play.StandardError, Does.Not.Contain("ERROR"), play.ToString());
+
+            // Both sinks received buffers (gst-launch -v prints each sink's last-message = chain ... per buffer).
+            Assert.That(play.StandardOutput, Does.Contain("(vsink:sink) (").And.Contain("(asink:sink) ("), "video and audio buffers reached their sinks:\n" + play.StandardOutput[..Math.Min(2000, play.StandardOutput.Length)]);
         }
         finally
         {

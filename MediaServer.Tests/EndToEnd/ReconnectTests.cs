@@ -48,9 +48,15 @@ public partial class ReconnectTests
             var joined = await server.WaitForMediaPlaylistAsync(key, p => p.Contains("#EXT-X-DISCONTINUITY\n", StringComparison.Ordinal) && p.Split("#EXT-X-DISCONTINUITY\n")[1].Contains("#EXTINF", StringComparison.Ordinal), Patience);
             Assert.That(Tag(joined, "EXT-X-MEDIA-SEQUENCE"), Is.GreaterThanOrEqualTo(sequenceBefore));
 
-            // Decode across the join while both sides are in the window.
-            var decode = await Ffmpeg.DecodeAsync(server.HlsUrl(key), TimeSpan.FromSeconds(60), "-live_start_index", "0", "-t", "6");
+            // Decode across the join while both sides are in the window: from the first listed segment to 4 s past
+            // the discontinuity, with nothing on stderr (ffmpeg exits 0 even after logging decode errors).
+            var beforeJoin = joined.Split("#EXT-X-DISCONTINUITY\n")[0].Split('\n')
+                .Where(l => l.StartsWith("#EXTINF:", StringComparison.Ordinal))
+                .Sum(l => double.Parse(l[8..].TrimEnd(','), System.Globalization.CultureInfo.InvariantCulture));
+            var span = (beforeJoin + 4).ToString("0.###", System.Globalization.CultureInfo.InvariantCulture);
+            var decode = await Ffmpeg.DecodeAsync(server.HlsUrl(key), TimeSpan.FromSeconds(60), "-live_start_index", "0", "-t", span);
             Assert.That(decode.ExitCode, Is.Zero, decode.ToString());
+            Assert.That(decode.StandardError.Trim(), Is.Empty, $"decoding {span} s across the join printed errors:\n" + decode.StandardError);
 
             // Once the discontinuity's segment leaves the window, EXT-X-DISCONTINUITY-SEQUENCE counts it.
             var later = await server.WaitForMediaPlaylistAsync(key, p => !p.Contains("#EXT-X-DISCONTINUITY\n", StringComparison.Ordinal) && Tag(p, "EXT-X-MEDIA-SEQUENCE") > sequenceBefore + 3, Patience);
