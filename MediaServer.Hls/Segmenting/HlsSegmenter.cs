@@ -6,16 +6,11 @@ using Microsoft.Extensions.Logging.Abstractions;
 namespace MediaServer.Hls.Segmenting;
 
 /// <summary>
-/// The mechanics half of segmenting (SRS <c>SrsHlsMuxer</c>, gohlslib <c>muxer_segment_mpegts</c>): consumes
-/// frames, configures the muxer with sequence headers and drives it into the segment being built
-/// (<see cref="SegmentBuilder"/>), ends parts and segments where <see cref="SegmentationPolicy"/> says, and hands
-/// closed segments to the <see cref="HlsStream"/> in the order the policy releases them. Single-threaded: the
-/// publisher's thread calls it.
+/// The mechanics half of segmenting (SRS <c>SrsHlsMuxer</c>, gohlslib <c>muxer_segment_mpegts</c>): drives the muxer
+/// into the segment being built (<see cref="SegmentBuilder"/>), ends parts and segments where
+/// <see cref="SegmentationPolicy"/> says, and hands closed segments to the <see cref="HlsStream"/> in the order the
+/// policy releases them. Single-threaded (the publisher's thread). Its rules are described once, in docs/HLS.md.
 /// </summary>
-/// <remarks>
-/// The rules it applies (segments start on keyframes, breaks and EXT-X-DISCONTINUITY, EXTINF, splits of long GOPs,
-/// unsupported codecs, parts that start with PAT/PMT) are described once, in docs/HLS.md ("Cutting segments").
-/// </remarks>
 public sealed class HlsSegmenter
 {
     /// <summary>How far one track may run ahead of the other (as sent by the encoder) and still be cut at the same
@@ -42,8 +37,8 @@ public sealed class HlsSegmenter
     /// <param name="muxer">The container muxer (one per stream).</param>
     /// <param name="policy">Cut decisions, part budget, target duration and holding back (one per stream).</param>
     /// <param name="timeProvider">Wall clock for EXT-X-PROGRAM-DATE-TIME.</param>
-    /// <param name="reportDiagnostic">Records a diagnostic (key, message) on the live stream, replacing the message of an earlier
-    /// report (counts go up); returns true the first time, which is when it is logged (e.g. <c>LiveStream.UpdateDiagnostic</c>).</param>
+    /// <param name="reportDiagnostic">Records a diagnostic (key, message) on the live stream; true the first time, when it is
+    /// logged (e.g. <c>LiveStream.UpdateDiagnostic</c>).</param>
     /// <param name="logger">Logs each diagnostic once.</param>
     public HlsSegmenter(
         HlsStream stream,
@@ -278,8 +273,7 @@ public sealed class HlsSegmenter
     {
         var discontinuity = _pendingDiscontinuity && NextSequenceNumber > 0;
         _pendingDiscontinuity = false;
-        // Classic: the first segment's wall clock, carried on by EXTINF. LL-HLS lists it on every segment, so it is the
-        // wall clock at which each segment's first frame arrived.
+        // Classic: the first segment's wall clock carried on by EXTINF; LL-HLS: each segment's first frame's arrival.
         var programDateTime = _policy.PartTargetMs == 0 && !discontinuity && _nextProgramDateTime is { } next ? next : _time.GetUtcNow();
         _segment = new SegmentBuilder(NextSequenceNumber, frame.Timestamp, discontinuity, programDateTime, !_videoLed || (frame.IsVideo && frame.IsKeyframe))
         {
