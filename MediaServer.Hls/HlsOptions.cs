@@ -97,6 +97,11 @@ public sealed class HlsOptionsValidator : IValidateOptions<HlsOptions>
             (errors ??= []).Add("MediaServer:Hls:PartDuration must be between 0.1 s and half the segment duration (or 0 / unset: no parts).");
         }
 
+        if (options.Container == HlsContainer.Fmp4 && !options.Fmp4Rendition)
+        {
+            (errors ??= []).Add("MediaServer:Hls:Container is fmp4 but MediaServer:Hls:Fmp4Rendition is false: nothing would be served.");
+        }
+
         if (options.MaxSegmentBytes < 64 * 1024)
         {
             (errors ??= []).Add("MediaServer:Hls:MaxSegmentBytes must be at least 64 KiB.");

@@ -56,6 +56,23 @@ public class HlsServiceCollectionExtensionsTests
     }
 
     [Test]
+    public void AddMediaServerHls_ContainersThatServeNothing_FailValidation()
+    {
+        using var provider = new ServiceCollection()
+            .AddLogging()
+            .AddMediaServerHls(o =>
+            {
+                o.Container = HlsContainer.Fmp4;
+                o.Fmp4Rendition = false;
+                o.PartDuration = TimeSpan.FromMilliseconds(50);
+            })
+            .BuildServiceProvider();
+
+        var error = Assert.Throws<OptionsValidationException>(() => _ = provider.GetRequiredService<IOptions<HlsOptions>>().Value);
+        Assert.That(error!.Failures, Has.Exactly(1).Contains("Fmp4Rendition").And.Exactly(1).Contains("PartDuration"));
+    }
+
+    [Test]
     public void AddMediaServerHls_HostRegisteredHub_IsKept()
     {
         var hub = new StreamHub();
