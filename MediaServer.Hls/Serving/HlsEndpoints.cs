@@ -149,9 +149,17 @@ public static class HlsEndpoints
     // (a unique URL whose answer only grows): a shared cache may keep it one target duration and collapse the
     // requests of many viewers into one (RFC 8216bis §6.2.5.2, Apple's "CDN tune-in").
     private static string PlaylistCache(bool isPrivate, int blockingMaxAge) =>
-        blockingMaxAge > 0
-            ? (isPrivate ? "private, max-age=" : "public, max-age=") + blockingMaxAge.ToString(CultureInfo.InvariantCulture)
-            : isPrivate ? PrivatePlaylistCacheControl : PlaylistCacheControl;
+        blockingMaxAge <= 0 ? (isPrivate ? PrivatePlaylistCacheControl : PlaylistCacheControl)
+        : blockingMaxAge < s_blockingCache.Length ? s_blockingCache[blockingMaxAge][isPrivate ? 1 : 0]
+        : (isPrivate ? "private, max-age=" : "public, max-age=") + blockingMaxAge.ToString(CultureInfo.InvariantCulture);
+
+    // The blocking playlists' Cache-Control per target duration (at most 60 s), built once: a thousand LL viewers ask
+    // several times a second.
+    private static readonly string[][] s_blockingCache = [.. Enumerable.Range(0, 61).Select(static age => new[]
+    {
+        "public, max-age=" + age.ToString(CultureInfo.InvariantCulture),
+        "private, max-age=" + age.ToString(CultureInfo.InvariantCulture),
+    })];
 
     /// <summary>
     /// Waits, without a thread, until <paramref name="check"/> is no longer <see cref="PlaylistWait.Wait"/> or three
