@@ -35,6 +35,7 @@ public sealed class HlsService : IHostedService, IDisposable
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
     private readonly Func<ISegmentMuxer> _newMuxer;
+    private readonly HlsMetrics? _metrics;
     private readonly ConcurrentDictionary<HlsOutput, byte> _outputs = new();
     private ITimer? _sweeper;
     private int _started;
@@ -46,8 +47,10 @@ public sealed class HlsService : IHostedService, IDisposable
         IOptions<HlsOptions> options,
         ILoggerFactory? loggerFactory = null,
         TimeProvider? timeProvider = null,
-        Func<ISegmentMuxer>? muxerFactory = null)
+        Func<ISegmentMuxer>? muxerFactory = null,
+        HlsMetrics? metrics = null)
     {
+        _metrics = metrics;
         _hub = hub;
         _store = store;
         _options = options.Value;
@@ -129,7 +132,8 @@ public sealed class HlsService : IHostedService, IDisposable
             new SegmentationPolicy(_options),
             _time,
             reportDiagnostic,
-            _loggerFactory.CreateLogger<HlsSegmenter>());
+            _loggerFactory.CreateLogger<HlsSegmenter>(),
+            _metrics);
         var output = new HlsOutput(this, live, stream, segmenter, new AggregateErrorLog(_logger, $"HLS stream {live.Id} ({container})", "frame(s) that could not be segmented, dropped"));
         _outputs[output] = 0;
 

@@ -39,6 +39,8 @@ public static class HlsServiceCollectionExtensions
         services.TryAddSingleton<StreamHub>();
         services.TryAddSingleton(static sp => new HlsStreamStore(sp.GetRequiredService<IOptions<HlsOptions>>().Value));
         services.TryAddSingleton<IPlaybackAuthorizer, AllowAllPlaybackAuthorizer>();
+        services.AddMetrics();
+        services.TryAddSingleton<HlsMetrics>();
         services.TryAddSingleton<HlsService>();
         services.AddHostedService(static sp => sp.GetRequiredService<HlsService>());
         return services;

@@ -7,6 +7,7 @@ using MediaServer.Host.Cli;
 using MediaServer.Host.Configuration;
 using MediaServer.Host.Connections;
 using MediaServer.Host.Data;
+using MediaServer.Host.Metrics;
 using MediaServer.Host.Recording;
 using MediaServer.Host.Restream;
 using MediaServer.Rtmp.Session;
@@ -140,6 +141,7 @@ app.MapOpenApi("/openapi/{documentName}.json");
 app.MapLivestreamsApi();
 app.MapRecordingsApi();
 app.MapHls();
+MetricsEndpoint.Map(app, options.Metrics);
 
 // Graceful shutdown (SIGTERM, Ctrl+C): publishers are disconnected and every playlist gets EXT-X-ENDLIST.
 app.Lifetime.ApplicationStopping.Register(() => app.Services.GetRequiredService<StreamHub>().Shutdown());

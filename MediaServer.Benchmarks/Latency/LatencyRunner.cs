@@ -10,7 +10,8 @@ namespace MediaServer.Benchmarks.Latency;
 /// <c>-tune zerolatency</c>, a keyframe a second, AAC), publishes over RTMP, and plays the HLS URL in headless
 /// Chromium with hls.js (<c>Clients/latency.mjs</c>), in low-latency mode and/or classic, reading the time back
 /// from every presented frame. Prints p50/p95/max, stalls, hls.js's own latency estimate and whether parts were
-/// loaded, as one JSON line per mode.
+/// loaded, as one JSON line per mode; against our server also the server-side time from a frame's arrival to its
+/// listing (p50/p99, from <c>/metrics</c>, over the player's run including its warm-up).
 /// </summary>
 internal static class LatencyRunner
 {
@@ -23,6 +24,9 @@ internal static class LatencyRunner
           --mode         ll (hls.js lowLatencyMode), classic, or both (one after the other)
           --clients DIR  the Node clients folder (default: MediaServer.Tests/Clients above this binary)
         """;
+
+    /// <summary>Our server's histogram of each lead-track frame's arrival to the playlist listing it (absent elsewhere).</summary>
+    private const string ListedMetric = "mediaserver_hls_frame_listed_seconds";
 
     public static int Run(string[] args)
     {
@@ -57,10 +61,21 @@ internal static class LatencyRunner
         try
         {
             Thread.Sleep(TimeSpan.FromSeconds(Math.Max(6, warmup)));
+            using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
+            var metrics = Load.ServerHistogram.MetricsUri(new Uri(hls));
+            var container = hls.Contains("container=fmp4", StringComparison.Ordinal) ? "fmp4" : "ts";
             foreach (var m in modes)
             {
+                var before = Load.ServerHistogram.ReadAsync(http, metrics, ListedMetric, $"container=\"{container}\"").GetAwaiter().GetResult();
                 var result = RunPlayer(clients, hls, m, seconds, warmup);
-                Console.WriteLine(JsonSerializer.Serialize(new { mode = m, url = hls, result }));
+                var listed = Load.ServerHistogram.ReadAsync(http, metrics, ListedMetric, $"container=\"{container}\"").GetAwaiter().GetResult()?.Since(before);
+                var server = listed is null ? null : new
+                {
+                    frames = listed.Count,
+                    arrivalToListedP50Ms = Math.Round(listed.Quantile(0.5) * 1000, 1),
+                    arrivalToListedP99Ms = Math.Round(listed.Quantile(0.99) * 1000, 1),
+                };
+                Console.WriteLine(JsonSerializer.Serialize(new { mode = m, url = hls, result, server }));
             }
         }
         finally

@@ -83,6 +83,8 @@ internal static class LoadRunner
         var allPublished = Task.WhenAll(publisherTasks);
         await Task.WhenAny(allPublished, Task.Delay(o.Warmup)).ConfigureAwait(false);
         var windowStart = Snapshot(sampler, publishers);
+        var metrics = ServerHistogram.MetricsUri(HlsUri(0));
+        var blockedBefore = llViewers.Length == 0 ? null : await ServerHistogram.ReadAsync(http, metrics, BlockedAnswerMetric).ConfigureAwait(false);
         var remaining = o.Duration - Stopwatch.GetElapsedTime(runStart);
         if (remaining > TimeSpan.Zero)
         {
@@ -90,6 +92,7 @@ internal static class LoadRunner
         }
 
         var windowEnd = Snapshot(sampler, publishers);
+        var blocked = llViewers.Length == 0 ? null : (await ServerHistogram.ReadAsync(http, metrics, BlockedAnswerMetric).ConfigureAwait(false))?.Since(blockedBefore);
         await publishStop.CancelAsync().ConfigureAwait(false);
         await allPublished.ConfigureAwait(false);
         if (checkers.Length > 0)
@@ -103,8 +106,11 @@ internal static class LoadRunner
         await samplerTask.ConfigureAwait(false);
 
         var report = Build(o, input, baseline, sampler, windowStart, windowEnd, publishers, probes, checkers, players, viewers);
-        return llViewers.Length == 0 ? report : report with { LowLatencyViewers = LowLatencyFigures.Of(llViewers, firstAnswers, o.Publishers) };
+        return llViewers.Length == 0 ? report : report with { LowLatencyViewers = LowLatencyFigures.Of(llViewers, firstAnswers, o.Publishers, blocked) };
     }
+
+    /// <summary>Our server's histogram of blocked answers: from the awaited part being listed to the answer written.</summary>
+    internal const string BlockedAnswerMetric = "mediaserver_hls_blocked_answer_seconds";
 
     private sealed record Mark(double Seconds, ProcessSample? Process, long Bytes, long MediaMilliseconds);
 
@@ -225,6 +231,7 @@ internal static class LoadRunner
         if (r.LowLatencyViewers is { } ll)
         {
             rows.Add(("LL-HLS viewers", $"{ll.Behind}/{ll.Count} behind, {ll.Answers} blocked answers, {ll.Parts} parts, answer after the part's first answer p50 {F(ll.FanoutP50Ms)} ms p99 {F(ll.FanoutP99Ms)} ms, part download p50 {F(ll.PartP50Ms)} ms p99 {F(ll.PartP99Ms)} ms, {ll.Failed} failed"));
+            rows.Add(("LL-HLS server", ll.ServerBlockedAnswers == 0 ? "no /metrics histogram" : $"{ll.ServerBlockedAnswers} blocked answers in the window, part listed -> answer written p50 {F(ll.ServerBlockedP50Ms)} ms p99 {F(ll.ServerBlockedP99Ms)} ms, {F(ll.ServerWithin50MsShare * 100)} % within 50 ms"));
         }
 
         if (r.HlsViewers is { } v)
@@ -279,9 +286,11 @@ internal sealed record LoadReport(string Label, int? Pid, int Publishers, int Pu
 
 /// <summary>LL-HLS viewers: how many fell behind, and how long after the first answer for a part the others came
 /// (the server releasing its waiting requests), with the part downloads.</summary>
-internal sealed record LowLatencyFigures(int Count, int Behind, long Answers, long Parts, double FanoutP50Ms, double FanoutP99Ms, double PartP50Ms, double PartP99Ms, int Failed)
+/// <para>The server-side figures come from its <c>/metrics</c> histogram (bucket resolution), over the measured window.</para>
+internal sealed record LowLatencyFigures(int Count, int Behind, long Answers, long Parts, double FanoutP50Ms, double FanoutP99Ms, double PartP50Ms, double PartP99Ms, int Failed,
+    double ServerBlockedAnswers, double ServerBlockedP50Ms, double ServerBlockedP99Ms, double ServerWithin50MsShare)
 {
-    public static LowLatencyFigures Of(LowLatencyViewer[] viewers, System.Collections.Concurrent.ConcurrentDictionary<(long, int), long>[] firstAnswers, int streams)
+    public static LowLatencyFigures Of(LowLatencyViewer[] viewers, System.Collections.Concurrent.ConcurrentDictionary<(long, int), long>[] firstAnswers, int streams, ServerHistogram? blocked)
     {
         var fanout = new List<double>();
         for (var i = 0; i < viewers.Length; i++)
@@ -299,6 +308,7 @@ internal sealed record LowLatencyFigures(int Count, int Behind, long Answers, lo
         var parts = viewers.SelectMany(v => v.PartMilliseconds).ToList();
         return new LowLatencyFigures(viewers.Length, viewers.Count(v => v.Behind), viewers.Sum(v => v.Answers), viewers.Sum(v => v.Parts),
             LoadRunner.Percentile(fanout, 50), LoadRunner.Percentile(fanout, 99), LoadRunner.Percentile(parts, 50), LoadRunner.Percentile(parts, 99),
-            viewers.Count(v => v.Error is not null));
+            viewers.Count(v => v.Error is not null),
+            blocked?.Count ?? 0, (blocked?.Quantile(0.5) ?? double.NaN) * 1000, (blocked?.Quantile(0.99) ?? double.NaN) * 1000, blocked?.ShareAtOrBelow(0.05) ?? double.NaN);
     }
 }

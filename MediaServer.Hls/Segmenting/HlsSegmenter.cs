@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using MediaServer.Core.Media;
 using MediaServer.Hls.Storage;
 using Microsoft.Extensions.Logging;
@@ -26,6 +27,11 @@ public sealed class HlsSegmenter
     private readonly TrackTimeline _video = new(TrackTimeline.DefaultVideoFrameMs);
     private readonly TrackTimeline _audio = new(TrackTimeline.DefaultAudioFrameMs);
     private readonly TrackConfigurations _configurations;
+    private readonly HlsMetrics? _metrics;
+    private readonly Queue<long> _videoArrivals = new(); // arrival ticks of the frames in the interleaver, per track
+    private readonly Queue<long> _audioArrivals = new();
+    private readonly List<long> _unlisted = [];          // arrival ticks of the lead-track frames not yet listed
+    private long _arrival;
 
     private SegmentBuilder? _segment;
     private bool _pendingDiscontinuity;
@@ -40,14 +46,17 @@ public sealed class HlsSegmenter
     /// <param name="reportDiagnostic">Records a diagnostic (key, message) on the live stream; true the first time, when it is
     /// logged (e.g. <c>LiveStream.UpdateDiagnostic</c>).</param>
     /// <param name="logger">Logs each diagnostic once.</param>
+    /// <param name="metrics">Records each lead-track frame's arrival-to-listed delay.</param>
     public HlsSegmenter(
         HlsStream stream,
         ISegmentMuxer muxer,
         SegmentationPolicy policy,
         TimeProvider? timeProvider = null,
         Func<string, string, bool>? reportDiagnostic = null,
-        ILogger? logger = null)
+        ILogger? logger = null,
+        HlsMetrics? metrics = null)
     {
+        _metrics = metrics;
         _stream = stream;
         _muxer = muxer;
         _policy = policy;
@@ -91,6 +100,18 @@ public sealed class HlsSegmenter
             Drain(flush: true); // a new publisher: the old one's frames first, and no ordering across the two
         }
 
+        if (_metrics is not null)
+        {
+            // Frames leave the interleaver in arrival order within their track, so a FIFO per track follows them.
+            var arrivals = frame.IsVideo ? _videoArrivals : _audioArrivals;
+            if (arrivals.Count >= 2 * FrameInterleaver.MaxQueuedFrames)
+            {
+                arrivals.Clear();
+            }
+
+            arrivals.Enqueue(Stopwatch.GetTimestamp());
+        }
+
         _interleaver.Add(frame);
         Drain(flush: false);
     }
@@ -103,7 +124,7 @@ public sealed class HlsSegmenter
     public void Abandon()
     {
         _ended = true;
-        _interleaver.Clear();
+        ClearInterleaver();
         Discard();
         _policy.Abandon();
         (_muxer as IDisposable)?.Dispose();
@@ -123,7 +144,7 @@ public sealed class HlsSegmenter
         }
         finally
         {
-            _interleaver.Clear();
+            ClearInterleaver();
         }
 
         _ended = true;
@@ -139,6 +160,11 @@ public sealed class HlsSegmenter
     {
         while (_interleaver.TryTake(out var next, flush))
         {
+            if (_metrics is not null)
+            {
+                _arrival = (next.IsVideo ? _videoArrivals : _audioArrivals).TryDequeue(out var arrival) ? arrival : Stopwatch.GetTimestamp();
+            }
+
             try
             {
                 ProcessInOrder(next);
@@ -219,6 +245,10 @@ public sealed class HlsSegmenter
 
         segment.Wrote(frame.Timestamp, frame.PresentationTimestamp, leads);
         track.Advance(frame.Timestamp);
+        if (leads && _metrics is not null && _unlisted.Count < 2 * FrameInterleaver.MaxQueuedFrames)
+        {
+            _unlisted.Add(_arrival);
+        }
     }
 
     // Before a frame: a new segment where the policy cuts, else (lead track) a new part where the part budget ends.
@@ -317,6 +347,7 @@ public sealed class HlsSegmenter
             }
 
             _stream.AddSegment(target, closed.DurationMs, closed.Discontinuity, closed.ProgramDateTime, closed.Buffer, closed.Parts, closed.InitVersion);
+            Listed();
         }
     }
 
@@ -325,11 +356,38 @@ public sealed class HlsSegmenter
         if (_policy.PartTargetMs > 0 && segment.EndPart(endDts, nextIndependent) is { } part)
         {
             _stream.AddPart(part);
+            Listed();
         }
+    }
+
+    // The frames written since the last listing are in the playlist now (once it has a target: before, parts and
+    // held-back segments are not listed yet, and their frames wait for the segments that list them).
+    private void Listed()
+    {
+        if (_metrics is null || _unlisted.Count == 0 || _stream.TargetDuration == 0)
+        {
+            return;
+        }
+
+        var now = Stopwatch.GetTimestamp();
+        foreach (var arrival in _unlisted)
+        {
+            _metrics.FrameListed(_stream.Container, arrival, now);
+        }
+
+        _unlisted.Clear();
+    }
+
+    private void ClearInterleaver()
+    {
+        _interleaver.Clear();
+        _videoArrivals.Clear();
+        _audioArrivals.Clear();
     }
 
     private void Discard()
     {
+        _unlisted.Clear();
         _segment?.Buffer.Release();
         _segment = null;
     }

@@ -103,9 +103,10 @@ public static class HlsEndpoints
             return;
         }
 
+        long readyAt = 0;
         if (ll.MediaSequence is { } msn)
         {
-            var outcome = await WaitForAsync(stream, () => stream.Check(msn, ll.Part), context.RequestAborted).ConfigureAwait(false);
+            (var outcome, readyAt) = await WaitForAsync(stream, () => stream.Check(msn, ll.Part), context.RequestAborted).ConfigureAwait(false);
             if (outcome != PlaylistWait.Ready)
             {
                 if (outcome == PlaylistWait.TooFar)
@@ -143,6 +144,11 @@ public static class HlsEndpoints
         {
             await response.Body.WriteAsync(playlist, context.RequestAborted).ConfigureAwait(false);
         }
+
+        if (readyAt != 0)
+        {
+            context.RequestServices.GetService<HlsMetrics>()?.BlockedAnswered(part: false, readyAt);
+        }
     }
 
     // A plain playlist changes at every part or segment: no-cache. A blocking request names the part it waits for
@@ -164,29 +170,45 @@ public static class HlsEndpoints
     /// <summary>
     /// Waits, without a thread, until <paramref name="check"/> is no longer <see cref="PlaylistWait.Wait"/> or three
     /// target durations pass (RFC 8216bis §6.2.5.2: then 503). Every part, segment or end of the stream wakes it.
+    /// <c>ReadyAt</c> is when the change that answered it happened (<see cref="System.Diagnostics.Stopwatch"/> ticks),
+    /// 0 when it did not wait.
     /// </summary>
-    private static async Task<PlaylistWait> WaitForAsync(HlsStream stream, Func<PlaylistWait> check, CancellationToken cancellationToken)
+    private static async Task<(PlaylistWait Outcome, long ReadyAt)> WaitForAsync(HlsStream stream, Func<PlaylistWait> check, CancellationToken cancellationToken)
     {
-        var timeout = TimeSpan.FromSeconds(3 * Math.Max(1, stream.TargetDuration));
-        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        deadline.CancelAfter(timeout);
-        while (true)
+        ChangeSignal? woke = null;
+        CancellationTokenSource? deadline = null;
+        try
         {
-            var changed = stream.Changed; // taken before the check, so a change in between is not missed
-            var outcome = check();
-            if (outcome != PlaylistWait.Wait)
+            while (true)
             {
-                return outcome;
-            }
+                var changed = stream.NextChange; // taken before the check, so a change in between is not missed
+                var outcome = check();
+                if (outcome != PlaylistWait.Wait)
+                {
+                    return (outcome, woke?.CompletedAt ?? 0);
+                }
 
-            try
-            {
-                await changed.WaitAsync(deadline.Token).ConfigureAwait(false);
+                if (deadline is null)
+                {
+                    deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                    deadline.CancelAfter(TimeSpan.FromSeconds(3 * Math.Max(1, stream.TargetDuration)));
+                }
+
+                try
+                {
+                    await changed.Task.WaitAsync(deadline.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+                {
+                    return (PlaylistWait.Wait, 0);
+                }
+
+                woke = changed;
             }
-            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-            {
-                return PlaylistWait.Wait;
-            }
+        }
+        finally
+        {
+            deadline?.Dispose();
         }
     }
 
@@ -330,9 +352,10 @@ public static class HlsEndpoints
         var response = context.Response;
         SegmentPart part = default;
         var found = stream.TryAcquirePart(sequenceNumber, partIndex, out part);
+        long readyAt = 0;
         if (!found && stream.IsUpcomingPart(sequenceNumber, partIndex))
         {
-            await WaitForAsync(
+            (_, readyAt) = await WaitForAsync(
                 stream,
                 () => stream.TryAcquirePart(sequenceNumber, partIndex, out part) ? PlaylistWait.Ready
                     : stream.IsUpcomingPart(sequenceNumber, partIndex) ? PlaylistWait.Wait : PlaylistWait.TooFar,
@@ -355,6 +378,11 @@ public static class HlsEndpoints
             if (!HttpMethods.IsHead(context.Request.Method))
             {
                 await part.Buffer!.WriteToAsync(response.BodyWriter, part.Offset, part.Length, context.RequestAborted).ConfigureAwait(false);
+            }
+
+            if (readyAt != 0)
+            {
+                context.RequestServices.GetService<HlsMetrics>()?.BlockedAnswered(part: true, readyAt);
             }
         }
         catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)

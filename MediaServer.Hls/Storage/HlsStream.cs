@@ -48,7 +48,7 @@ public sealed class HlsStream : IDisposable
     private bool _ended;
     private long _endedAt;
     private bool _disposed;
-    private TaskCompletionSource _changed = NewSignal();
+    private ChangeSignal _changed = new();
 
     private readonly Dictionary<int, byte[]> _initSegments = [];
     private int _initVersion;
@@ -113,6 +113,9 @@ public sealed class HlsStream : IDisposable
     /// One signal per stream, replaced at each change, so waiting requests cost no thread and no poll.
     /// </summary>
     public Task Changed => Volatile.Read(ref _changed).Task;
+
+    /// <summary>The signal <see cref="Changed"/> completes with, which also says when the change happened.</summary>
+    internal ChangeSignal NextChange => Volatile.Read(ref _changed);
 
     public string StreamId { get; }
 
@@ -535,9 +538,7 @@ public sealed class HlsStream : IDisposable
         }
     }
 
-    private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
-
-    private void Signal() => Interlocked.Exchange(ref _changed, NewSignal()).TrySetResult();
+    private void Signal() => Interlocked.Exchange(ref _changed, new ChangeSignal()).Complete();
 
     private void Render()
     {
@@ -614,4 +615,17 @@ public sealed class HlsStream : IDisposable
     }
 
     private static string NewSessionId() => Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6));
+}
+
+/// <summary>One change of an <see cref="HlsStream"/>: completes when it happens and keeps the time it did.</summary>
+internal sealed class ChangeSignal() : TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)
+{
+    /// <summary>When the change happened (<see cref="System.Diagnostics.Stopwatch"/> ticks); 0 before.</summary>
+    public long CompletedAt { get; private set; }
+
+    public void Complete()
+    {
+        CompletedAt = System.Diagnostics.Stopwatch.GetTimestamp();
+        TrySetResult();
+    }
 }

@@ -29,6 +29,8 @@ public sealed class MediaServerOptions
 
     public NetworkOptions Network { get; set; } = new();
 
+    public MetricsOptions Metrics { get; set; } = new();
+
     /// <summary>The public base URL without a trailing slash.</summary>
     public Uri GetPublicBaseUri()
     {
@@ -112,4 +114,14 @@ public sealed class NetworkOptions
 
     /// <summary>The socket engine threads to use: <see cref="IoThreads"/> or half the processors, at least one.</summary>
     public int EffectiveIoThreads => IoThreads is { } threads && threads > 0 ? threads : Math.Max(1, Environment.ProcessorCount / 2);
+}
+
+/// <summary>The Prometheus endpoint, <c>GET /metrics</c> on the HTTP port.</summary>
+public sealed class MetricsOptions
+{
+    /// <summary>Serve <c>/metrics</c> (default true). Its labels never carry stream keys or remote addresses.</summary>
+    public bool Enabled { get; set; } = true;
+
+    /// <summary>When set, <c>/metrics</c> answers only requests with <c>Authorization: Bearer {this}</c> (else 401).</summary>
+    public string? BearerToken { get; set; }
 }

@@ -137,7 +137,7 @@ internal static class HlsTestKit
 /// <summary>A segmenter over a fake muxer, a manual clock and a diagnostics log.</summary>
 internal sealed class SegmenterHarness : IDisposable
 {
-    public SegmenterHarness(HlsOptions? options = null, TimeSpan? partDuration = null)
+    public SegmenterHarness(HlsOptions? options = null, TimeSpan? partDuration = null, HlsMetrics? metrics = null)
     {
         Options = options ?? HlsTestKit.Options();
         Time = new ManualTimeProvider(HlsTestKit.Epoch);
@@ -152,7 +152,8 @@ internal sealed class SegmenterHarness : IDisposable
             {
                 Diagnostics.Add((key, message));
                 return true;
-            });
+            },
+            metrics: metrics);
     }
 
     public HlsOptions Options { get; }

@@ -27,6 +27,7 @@ public class LowLatencyEndpointsTests
     private HttpClient _client = null!;
     private HlsStreamStore _store = null!;
     private Authorizer _authorizer = null!;
+    private HlsMetricsTests.Recorder _recorder = null!;
 
     private sealed class Authorizer : IPlaybackAuthorizer
     {
@@ -52,6 +53,8 @@ public class LowLatencyEndpointsTests
         builder.Logging.ClearProviders();
         builder.Services.AddSingleton(_store);
         builder.Services.AddSingleton<IPlaybackAuthorizer>(_authorizer);
+        _recorder = new HlsMetricsTests.Recorder();
+        builder.Services.AddSingleton(_recorder.Metrics);
         _app = builder.Build();
         _app.MapHls();
         await _app.StartAsync();
@@ -66,6 +69,7 @@ public class LowLatencyEndpointsTests
         await _app.StopAsync();
         await _app.DisposeAsync();
         _store.Dispose();
+        _recorder.Dispose();
     }
 
     [SetUp]
@@ -156,6 +160,35 @@ public class LowLatencyEndpointsTests
         Assert.That(body, Does.Contain("URI=\"s-1.0.ts\""));
         Assert.That(response.Headers.CacheControl!.Public && response.Headers.CacheControl.MaxAge == TimeSpan.FromSeconds(1), Is.True,
             "a blocking request is a unique URL a shared cache may keep briefly: " + response.Headers.CacheControl);
+    }
+
+    [Test]
+    public async Task BlockedAnswers_MeasuredFromTheListingOfWhatTheyWaitedFor_AnswersThatDidNotWaitAreNot()
+    {
+        var driver = NewStream("ll-metrics");
+        List<(string Name, double Seconds, string Tag)> Blocked() => [.. _recorder.Snapshot().Where(v => v.Name == "hls.blocked_answer_seconds")];
+        var before = Blocked().Count;
+
+        var (immediate, _, _) = await GetAsync("/live/ll-metrics/stream.m3u8?_HLS_msn=0&_HLS_part=1").WaitAsync(TimeSpan.FromSeconds(2));
+        Assert.That(immediate, Is.EqualTo(HttpStatusCode.OK));
+        Assert.That(Blocked(), Has.Count.EqualTo(before), "part 0.1 existed: the answer did not wait");
+
+        var started = System.Diagnostics.Stopwatch.StartNew();
+        var playlist = GetAsync("/live/ll-metrics/stream.m3u8?_HLS_msn=1&_HLS_part=0");
+        await Task.Delay(300);
+        driver.Part();
+        Assert.That((await playlist.WaitAsync(TimeSpan.FromSeconds(2))).Status, Is.EqualTo(HttpStatusCode.OK));
+        var waited = started.Elapsed.TotalSeconds;
+
+        var hinted = _client.GetByteArrayAsync("/live/ll-metrics/s-1.1.ts");
+        await Task.Delay(300);
+        driver.Part();
+        await hinted.WaitAsync(TimeSpan.FromSeconds(2));
+
+        var recorded = Blocked().Skip(before).ToList();
+        Assert.That(recorded.Select(v => v.Tag), Is.EqualTo(new[] { "kind=playlist", "kind=part" }));
+        Assert.That(recorded[0].Seconds, Is.GreaterThanOrEqualTo(0).And.LessThanOrEqualTo(waited - 0.3),
+            "measured from the part's listing, not from the request (which waited 300 ms before the part came)");
     }
 
     [Test]
