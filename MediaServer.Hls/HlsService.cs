@@ -113,16 +113,17 @@ public sealed class HlsService : IHostedService, IDisposable
 
     private void Start(LiveStream live, bool replayGop)
     {
-        Start(live, replayGop, HlsContainer.Ts, _newMuxer(), live.UpdateDiagnostic);
+        var ts = Start(live, replayGop, HlsContainer.Ts, _newMuxer(), live.UpdateDiagnostic);
         if (_options.Fmp4Rendition)
         {
             // The same frames into fMP4 (CMAF). Its diagnostics join the stream's only under keys MPEG-TS has not
-            // reported, so the two renditions do not overwrite each other's messages.
-            Start(live, replayGop, HlsContainer.Fmp4, new Fmp4Muxer(), live.ReportDiagnostic);
+            // reported, so the two renditions do not overwrite each other's messages. Each reports the other.
+            var fmp4 = Start(live, replayGop, HlsContainer.Fmp4, new Fmp4Muxer(), live.ReportDiagnostic);
+            ts.LinkRendition(fmp4);
         }
     }
 
-    private void Start(LiveStream live, bool replayGop, HlsContainer container, ISegmentMuxer muxer, Func<string, string, bool> reportDiagnostic)
+    private HlsStream Start(LiveStream live, bool replayGop, HlsContainer container, ISegmentMuxer muxer, Func<string, string, bool> reportDiagnostic)
     {
         var stream = new HlsStream(live.Id, _options, _time, container: container);
         _store.Add(stream);
@@ -144,6 +145,8 @@ public sealed class HlsService : IHostedService, IDisposable
         {
             output.Stop(); // started while the host was stopping, after StopAsync went through the outputs
         }
+
+        return stream;
     }
 
     private sealed class HlsOutput(HlsService service, LiveStream live, HlsStream stream, HlsSegmenter segmenter, AggregateErrorLog failures) : IFrameSink

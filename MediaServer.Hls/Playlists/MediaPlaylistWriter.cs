@@ -36,12 +36,20 @@ public readonly record struct MediaPlaylist(
 /// <param name="OpenParts">The completed parts of the segment being built, listed after the last segment.</param>
 /// <param name="Hint">The next part (EXT-X-PRELOAD-HINT) while the stream is live: segment number and part index.</param>
 /// <param name="SkippedSegments">Segments replaced by EXT-X-SKIP at the start (a delta update, <c>_HLS_skip=YES</c>).</param>
+/// <param name="Report">The other rendition of the stream (EXT-X-RENDITION-REPORT, §4.4.5.4), while live.</param>
 public sealed record LowLatencyPlaylist(
     long PartTargetMs,
     int PartsFrom,
     IReadOnlyList<SegmentPart> OpenParts,
     (long Segment, int Part)? Hint,
-    int SkippedSegments = 0);
+    int SkippedSegments = 0,
+    RenditionReport? Report = null);
+
+/// <summary>EXT-X-RENDITION-REPORT (RFC 8216bis §4.4.5.4): where another rendition's playlist is and its last part.</summary>
+/// <param name="Uri">Its media playlist, relative (the playlist's query, e.g. a token, is appended).</param>
+/// <param name="LastMsn">The media sequence number of its last part (or of its last segment, without parts).</param>
+/// <param name="LastPart">The index of its last part within <paramref name="LastMsn"/>; -1 when it has none.</param>
+public readonly record struct RenditionReport(string Uri, long LastMsn, int LastPart);
 
 /// <summary>
 /// Renders a live media playlist (RFC 8216 §4.3) as UTF-8 bytes, invariant formatting:
@@ -132,6 +140,11 @@ public static class MediaPlaylistWriter
                 WriteQuery(output, playlist.SegmentQuery);
                 Append(output, "\"\n"u8);
             }
+
+            if (!playlist.Ended && ll.Report is { } report)
+            {
+                WriteRenditionReport(output, report, playlist.SegmentQuery);
+            }
         }
 
         if (playlist.Ended)
@@ -194,6 +207,27 @@ public static class MediaPlaylistWriter
         Append(output, "#EXT-X-MAP:URI=\""u8);
         AppendAscii(output, SegmentNames.Init(sessionId, version));
         Append(output, "\"\n"u8);
+    }
+
+    private static void WriteRenditionReport(IBufferWriter<byte> output, in RenditionReport report, string? query)
+    {
+        Append(output, "#EXT-X-RENDITION-REPORT:URI=\""u8);
+        AppendAscii(output, report.Uri);
+        if (!string.IsNullOrEmpty(query))
+        {
+            Append(output, report.Uri.Contains('?', StringComparison.Ordinal) ? "&"u8 : "?"u8);
+            AppendAscii(output, query);
+        }
+
+        Append(output, "\",LAST-MSN="u8);
+        AppendInteger(output, report.LastMsn);
+        if (report.LastPart >= 0)
+        {
+            Append(output, ",LAST-PART="u8);
+            AppendInteger(output, report.LastPart);
+        }
+
+        Append(output, "\n"u8);
     }
 
     private static void WriteQuery(IBufferWriter<byte> output, string? query)

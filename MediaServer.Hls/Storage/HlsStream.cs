@@ -50,6 +50,9 @@ public sealed class HlsStream : IDisposable
     private bool _disposed;
     private ChangeSignal _changed = new();
 
+    private HlsStream? _sibling;          // the stream's other rendition (the other container), reported in LL playlists
+    private LastPart? _lastPart;          // this rendition's newest part, for the sibling's EXT-X-RENDITION-REPORT
+
     private readonly Dictionary<int, byte[]> _initSegments = [];
     private int _initVersion;
 
@@ -66,6 +69,22 @@ public sealed class HlsStream : IDisposable
 
     /// <summary>The segment container of this rendition.</summary>
     public HlsContainer Container { get; }
+
+    /// <summary>
+    /// Makes <paramref name="other"/> (the same stream in the other container) and this stream report each other in
+    /// their low-latency playlists (EXT-X-RENDITION-REPORT), so a player can switch with a blocking request.
+    /// </summary>
+    public void LinkRendition(HlsStream other)
+    {
+        ArgumentNullException.ThrowIfNull(other);
+        if (ReferenceEquals(other, this) || other.Container == Container || other.StreamId != StreamId)
+        {
+            throw new ArgumentException("A rendition report links the two containers of one stream.", nameof(other));
+        }
+
+        Volatile.Write(ref _sibling, other);
+        Volatile.Write(ref other._sibling, this);
+    }
 
     /// <summary>Whether the video track is HEVC (served as fMP4 by default, as Apple requires).</summary>
     public bool IsHevc
@@ -245,10 +264,12 @@ public sealed class HlsStream : IDisposable
             _windowDurationMs += durationMs;
             SlideWindow();
             ExpireRemoved(_time.GetTimestamp());
+            PublishLastPart();
             Render();
         }
 
         Signal();
+        RefreshSibling();
         SegmentAdded?.Invoke(this, segment);
         return segment;
     }
@@ -267,6 +288,7 @@ public sealed class HlsStream : IDisposable
             }
 
             _openParts.Add(part);
+            PublishLastPart();
             if (PartTargetMs > 0 && _targetDuration > 0 && !_disposed)
             {
                 Volatile.Write(ref _playlist, RenderCore(null));
@@ -274,6 +296,34 @@ public sealed class HlsStream : IDisposable
         }
 
         Signal();
+        RefreshSibling();
+    }
+
+    // Under the lock: the newest part (RFC 8216bis §4.4.5.4 LAST-MSN/LAST-PART), of the open segment or else the last one.
+    private void PublishLastPart()
+    {
+        LastPart? last = _openParts.Count > 0 ? new(_openParts[0].SegmentSequenceNumber, _openParts.Count - 1)
+            : _window.Count > 0 ? new(_window[^1].SequenceNumber, _window[^1].Parts.Count - 1)
+            : null;
+        Volatile.Write(ref _lastPart, last);
+    }
+
+    // The sibling's playlist reports this rendition: re-render it so its report is as current as its own parts. It reads
+    // our state without our lock, so the two locks are never held together.
+    private void RefreshSibling()
+    {
+        if (Volatile.Read(ref _sibling) is not { PartTargetMs: > 0 } sibling)
+        {
+            return;
+        }
+
+        lock (sibling._lock)
+        {
+            if (sibling._targetDuration > 0 && !sibling._disposed && !sibling._ended)
+            {
+                Volatile.Write(ref sibling._playlist, sibling.RenderCore(null));
+            }
+        }
     }
 
     /// <summary>The completed parts of the segment being built.</summary>
@@ -304,6 +354,7 @@ public sealed class HlsStream : IDisposable
         }
 
         Signal();
+        RefreshSibling(); // it stops reporting this rendition
         Ended?.Invoke(this);
     }
 
@@ -473,6 +524,7 @@ public sealed class HlsStream : IDisposable
         }
 
         Signal();
+        RefreshSibling();
         if (!wasEnded)
         {
             Ended?.Invoke(this);
@@ -611,8 +663,16 @@ public sealed class HlsStream : IDisposable
         }
 
         (long, int)? hint = _ended ? null : (OpenSequence, _openParts.Count);
-        return new LowLatencyPlaylist(PartTargetMs, partsFrom, [.. _openParts], hint, skipped);
+        RenditionReport? report = Volatile.Read(ref _sibling) is { } sibling && Volatile.Read(ref sibling._lastPart) is { } last && !sibling.IsEnded
+            ? new RenditionReport(sibling.Container == HlsContainer.Fmp4 ? ReportFmp4Uri : ReportTsUri, last.Msn, last.Part)
+            : null;
+        return new LowLatencyPlaylist(PartTargetMs, partsFrom, [.. _openParts], hint, skipped, report);
     }
+
+    private const string ReportTsUri = MediaPlaylistName + "?container=ts";
+    private const string ReportFmp4Uri = MediaPlaylistName + "?container=fmp4";
+
+    private sealed record LastPart(long Msn, int Part);
 
     private static string NewSessionId() => Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6));
 }

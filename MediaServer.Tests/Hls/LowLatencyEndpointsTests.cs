@@ -305,6 +305,45 @@ public class LowLatencyEndpointsTests
     }
 
     [Test]
+    public async Task TwoContainers_EachPlaylistReportsTheOthersLastPart_WithTheTokenCarried()
+    {
+        var ts = new HlsStream("ll-report", LowLatencyOptions(), sessionId: "s");
+        var fmp4 = new HlsStream("ll-report", LowLatencyOptions(), sessionId: "s", container: HlsContainer.Fmp4);
+        ts.LinkRendition(fmp4);
+        _store.Add(ts);
+        _store.Add(fmp4);
+        var (a, b) = (new Driver(ts), new Driver(fmp4));
+        foreach (var driver in new[] { a, b })
+        {
+            driver.Part();
+            driver.Part();
+            driver.CloseSegment();
+        }
+
+        a.Part(); // TS: 1.0 ; fMP4 is still at 0.1, then catches up
+        var (_, tsBehind, _) = await GetAsync("/live/ll-report/stream.m3u8");
+        Assert.That(tsBehind, Does.EndWith(
+            "#EXT-X-PRELOAD-HINT:TYPE=PART,URI=\"s-1.1.ts\"\n#EXT-X-RENDITION-REPORT:URI=\"stream.m3u8?container=fmp4\",LAST-MSN=0,LAST-PART=1\n"));
+
+        b.Part();
+        var (_, tsPlaylist, _) = await GetAsync("/live/ll-report/stream.m3u8");
+        Assert.That(tsPlaylist, Does.EndWith("#EXT-X-RENDITION-REPORT:URI=\"stream.m3u8?container=fmp4\",LAST-MSN=1,LAST-PART=0\n"),
+            "the TS playlist is re-rendered when the fMP4 rendition gains a part");
+
+        _authorizer.Decision = new PlaybackAuthorization(true, SegmentQuery: "token=t1");
+        var (_, fmp4Playlist, _) = await GetAsync("/live/ll-report/stream.m3u8?container=fmp4&token=t1");
+        Assert.That(fmp4Playlist, Does.EndWith(
+            "#EXT-X-PRELOAD-HINT:TYPE=PART,URI=\"s-1.1.m4s?token=t1\"\n" +
+            "#EXT-X-RENDITION-REPORT:URI=\"stream.m3u8?container=ts&token=t1\",LAST-MSN=1,LAST-PART=0\n"));
+
+        ts.MarkEnded();
+        _authorizer.Decision = PlaybackAuthorization.Allow; // the cached playlist, no per-request rendering
+        var (_, afterEnd, _) = await GetAsync("/live/ll-report/stream.m3u8?container=fmp4");
+        Assert.That(afterEnd, Does.Not.Contain("RENDITION-REPORT"), "an ended rendition is not reported");
+        Assert.Throws<ArgumentException>(() => ts.LinkRendition(new HlsStream("other", LowLatencyOptions(), container: HlsContainer.Fmp4)));
+    }
+
+    [Test]
     public async Task SignedLivestream_EverythingIsPrivate()
     {
         NewStream("ll-private");
