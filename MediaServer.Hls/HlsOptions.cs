@@ -43,8 +43,23 @@ public sealed class HlsOptions
     /// an HEVC stream is served as fMP4 unless TS is asked for, as Apple requires.</summary>
     public HlsContainer Container { get; set; } = HlsContainer.Ts;
 
-    /// <summary>Also produce the fMP4 (CMAF) rendition of every stream, beside MPEG-TS (default on).</summary>
+    /// <summary>Serve the fMP4 (CMAF) rendition of every stream, beside MPEG-TS (default on).</summary>
     public bool Fmp4Rendition { get; set; } = true;
+
+    /// <summary>
+    /// Produce the fMP4 rendition only while it is watched (default on): from the first request for it (its playlist
+    /// then waits for the first segment, which the cached GOP makes quick) until no request came for
+    /// <see cref="Fmp4IdleTimeout"/>. Off, or with <see cref="Container"/> fmp4, it is produced for every stream.
+    /// MPEG-TS is always produced (recordings are made from it).
+    /// </summary>
+    public bool Fmp4OnDemand { get; set; } = true;
+
+    /// <summary>How long an on-demand fMP4 rendition is kept up without a request (default 30 s; players reload
+    /// the playlist every few seconds).</summary>
+    public TimeSpan Fmp4IdleTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Whether the fMP4 rendition is made only while watched.</summary>
+    public bool IsFmp4OnDemand => Fmp4Rendition && Fmp4OnDemand && Container != HlsContainer.Fmp4;
 
     /// <summary>The effective retention of removed segments.</summary>
     public TimeSpan EffectiveRetainRemovedSegmentsFor =>
@@ -100,6 +115,11 @@ public sealed class HlsOptionsValidator : IValidateOptions<HlsOptions>
         if (options.Container == HlsContainer.Fmp4 && !options.Fmp4Rendition)
         {
             (errors ??= []).Add("MediaServer:Hls:Container is fmp4 but MediaServer:Hls:Fmp4Rendition is false: nothing would be served.");
+        }
+
+        if (options.Fmp4IdleTimeout < TimeSpan.FromSeconds(1))
+        {
+            (errors ??= []).Add("MediaServer:Hls:Fmp4IdleTimeout must be at least 1 s.");
         }
 
         if (options.MaxSegmentBytes < 64 * 1024)

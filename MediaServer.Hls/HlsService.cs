@@ -37,6 +37,7 @@ public sealed class HlsService : IHostedService, IDisposable
     private readonly Func<ISegmentMuxer> _newMuxer;
     private readonly HlsMetrics? _metrics;
     private readonly ConcurrentDictionary<HlsOutput, byte> _outputs = new();
+    private readonly Lock _activation = new();
     private ITimer? _sweeper;
     private int _started;
     private volatile bool _stopped;
@@ -71,19 +72,21 @@ public sealed class HlsService : IHostedService, IDisposable
         }
 
         _hub.StreamStarted += OnStreamStarted;
+        _store.Activator = Activate;
         foreach (var live in _hub.Streams)
         {
             // Already live before we started: replay the GOP so the configs and a keyframe come first.
             Start(live, replayGop: true);
         }
 
-        _sweeper = _time.CreateTimer(static state => ((HlsStreamStore)state!).Sweep(), _store, SweepInterval, SweepInterval);
+        _sweeper = _time.CreateTimer(static state => ((HlsService)state!).Sweep(), this, SweepInterval, SweepInterval);
         return Task.CompletedTask;
     }
 
     public async Task StopAsync(CancellationToken cancellationToken)
     {
         _hub.StreamStarted -= OnStreamStarted;
+        _store.Activator = null;
         _stopped = true;
         if (_sweeper is not null)
         {
@@ -114,16 +117,66 @@ public sealed class HlsService : IHostedService, IDisposable
     private void Start(LiveStream live, bool replayGop)
     {
         var ts = Start(live, replayGop, HlsContainer.Ts, _newMuxer(), live.UpdateDiagnostic);
-        if (_options.Fmp4Rendition)
+        if (_options.Fmp4Rendition && !_options.IsFmp4OnDemand)
         {
-            // The same frames into fMP4 (CMAF). Its diagnostics join the stream's only under keys MPEG-TS has not
-            // reported, so the two renditions do not overwrite each other's messages. Each reports the other.
-            var fmp4 = Start(live, replayGop, HlsContainer.Fmp4, new Fmp4Muxer(), live.ReportDiagnostic);
+            var fmp4 = StartFmp4(live, replayGop, onDemand: false);
             ts.LinkRendition(fmp4);
+        }
+        else if (_store.Find(live.Id, HlsContainer.Fmp4) is { } previous)
+        {
+            _store.Remove(previous); // the previous run's on-demand rendition: the next request starts this run's
         }
     }
 
-    private HlsStream Start(LiveStream live, bool replayGop, HlsContainer container, ISegmentMuxer muxer, Func<string, string, bool> reportDiagnostic)
+    // The same frames into fMP4 (CMAF). Its diagnostics join the stream's only under keys MPEG-TS has not reported, so
+    // the two renditions do not overwrite each other's messages. Each reports the other.
+    private HlsStream StartFmp4(LiveStream live, bool replayGop, bool onDemand) =>
+        Start(live, replayGop, HlsContainer.Fmp4, new Fmp4Muxer(), live.ReportDiagnostic, onDemand);
+
+    // The first request for an on-demand rendition: it starts from the cached GOP, so its first segment completes at the
+    // next keyframe after a segment duration.
+    private HlsStream? Activate(string streamId, HlsContainer container)
+    {
+        if (_stopped || !_store.IsOnDemand(container))
+        {
+            return null;
+        }
+
+        lock (_activation)
+        {
+            if (_store.Find(streamId, container) is { } started)
+            {
+                return started;
+            }
+
+            if (_hub.Find(streamId) is not { IsEnded: false } live || _store.Find(streamId, HlsContainer.Ts) is not { IsEnded: false } ts)
+            {
+                return null;
+            }
+
+            var fmp4 = StartFmp4(live, replayGop: true, onDemand: true);
+            ts.LinkRendition(fmp4);
+            _logger.LogInformation("HLS stream {StreamId}: fMP4 rendition started for a viewer", streamId);
+            return fmp4;
+        }
+    }
+
+    // Once a second: expired segments and ended streams go, and on-demand renditions nobody asked for lately stop.
+    private void Sweep()
+    {
+        _store.Sweep();
+        foreach (var output in _outputs.Keys)
+        {
+            if (output.OnDemand && output.Stream.Unrequested > _options.Fmp4IdleTimeout)
+            {
+                output.Stop();
+                _store.Remove(output.Stream);
+                _logger.LogInformation("HLS stream {StreamId}: fMP4 rendition stopped, no request for {Idle}", output.Stream.StreamId, _options.Fmp4IdleTimeout);
+            }
+        }
+    }
+
+    private HlsStream Start(LiveStream live, bool replayGop, HlsContainer container, ISegmentMuxer muxer, Func<string, string, bool> reportDiagnostic, bool onDemand = false)
     {
         var stream = new HlsStream(live.Id, _options, _time, container: container);
         _store.Add(stream);
@@ -135,7 +188,7 @@ public sealed class HlsService : IHostedService, IDisposable
             reportDiagnostic,
             _loggerFactory.CreateLogger<HlsSegmenter>(),
             _metrics);
-        var output = new HlsOutput(this, live, stream, segmenter, new AggregateErrorLog(_logger, $"HLS stream {live.Id} ({container})", "frame(s) that could not be segmented, dropped"));
+        var output = new HlsOutput(this, live, stream, segmenter, onDemand, new AggregateErrorLog(_logger, $"HLS stream {live.Id} ({container})", "frame(s) that could not be segmented, dropped"));
         _outputs[output] = 0;
 
         // Raised on the publisher's thread before its first frame; from here on the segmenter runs on that thread,
@@ -149,8 +202,13 @@ public sealed class HlsService : IHostedService, IDisposable
         return stream;
     }
 
-    private sealed class HlsOutput(HlsService service, LiveStream live, HlsStream stream, HlsSegmenter segmenter, AggregateErrorLog failures) : IFrameSink
+    private sealed class HlsOutput(HlsService service, LiveStream live, HlsStream stream, HlsSegmenter segmenter, bool onDemand, AggregateErrorLog failures) : IFrameSink
     {
+        public HlsStream Stream => stream;
+
+        /// <summary>Made only while watched: stopped by the sweep when unrequested.</summary>
+        public bool OnDemand => onDemand;
+
         private int _consecutiveFailures;
         private int _done;
 

@@ -84,14 +84,42 @@ public static class HlsEndpoints
             return;
         }
 
-        var stream = streamId is null ? null : store.Find(streamId, named ?? store.DefaultContainer(streamId));
+        if (streamId is null)
+        {
+            NotFound(response);
+            return;
+        }
+
+        var container = named ?? store.DefaultContainer(streamId);
+        var stream = store.Find(streamId, container);
+        PlaybackAuthorization? authorization = null;
+        if (stream is null && store.IsOnDemand(container))
+        {
+            // Made only while watched: a viewer allowed to watch starts it (a refused one costs nothing).
+            if ((authorization = await AuthorizeAsync(context, streamId, HlsResourceKind.Playlist).ConfigureAwait(false)) is null)
+            {
+                return;
+            }
+
+            stream = store.FindOrActivate(streamId, container);
+        }
+
+        if (stream is not null && stream.Playlist is null && store.IsOnDemand(container))
+        {
+            // Just started for this request (or for another viewer a moment ago): wait for its first segment.
+            await WaitForAsync(stream, () => stream.Playlist is null && !stream.IsEnded ? PlaylistWait.Wait : PlaylistWait.Ready,
+                context.RequestAborted, store.FirstPlaylistWait).ConfigureAwait(false);
+        }
+
         if (stream is null || (multivariant ? stream.MultivariantPlaylist : stream.Playlist) is not { } playlist)
         {
             NotFound(response);
             return;
         }
 
-        if (await AuthorizeAsync(context, stream, HlsResourceKind.Playlist).ConfigureAwait(false) is not { } authorization)
+        stream.Touch();
+        authorization ??= await AuthorizeAsync(context, streamId, HlsResourceKind.Playlist).ConfigureAwait(false);
+        if (authorization is not { } allowed)
         {
             return;
         }
@@ -126,9 +154,9 @@ public static class HlsEndpoints
         }
 
         // An explicit container is carried into the media playlist URI, as the token is, so the player stays on it.
-        var carried = multivariant && named is { } container
-            ? Join("container=" + (container == HlsContainer.Fmp4 ? "fmp4" : "ts"), authorization.SegmentQuery)
-            : authorization.SegmentQuery;
+        var carried = multivariant && named is { } explicitContainer
+            ? Join("container=" + (explicitContainer == HlsContainer.Fmp4 ? "fmp4" : "ts"), allowed.SegmentQuery)
+            : allowed.SegmentQuery;
         if (!string.IsNullOrEmpty(carried) || ll.Skip)
         {
             playlist = (multivariant
@@ -138,7 +166,7 @@ public static class HlsEndpoints
 
         response.StatusCode = StatusCodes.Status200OK;
         response.ContentType = PlaylistContentType;
-        response.Headers.CacheControl = PlaylistCache(authorization.IsPrivate, ll.MediaSequence is not null ? stream.TargetDuration : 0);
+        response.Headers.CacheControl = PlaylistCache(allowed.IsPrivate, ll.MediaSequence is not null ? stream.TargetDuration : 0);
         response.ContentLength = playlist.Length;
         if (!HttpMethods.IsHead(context.Request.Method))
         {
@@ -173,7 +201,7 @@ public static class HlsEndpoints
     /// <c>ReadyAt</c> is when the change that answered it happened (<see cref="System.Diagnostics.Stopwatch"/> ticks),
     /// 0 when it did not wait.
     /// </summary>
-    private static async Task<(PlaylistWait Outcome, long ReadyAt)> WaitForAsync(HlsStream stream, Func<PlaylistWait> check, CancellationToken cancellationToken)
+    private static async Task<(PlaylistWait Outcome, long ReadyAt)> WaitForAsync(HlsStream stream, Func<PlaylistWait> check, CancellationToken cancellationToken, TimeSpan? timeout = null)
     {
         ChangeSignal? woke = null;
         CancellationTokenSource? deadline = null;
@@ -191,7 +219,7 @@ public static class HlsEndpoints
                 if (deadline is null)
                 {
                     deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-                    deadline.CancelAfter(TimeSpan.FromSeconds(3 * Math.Max(1, stream.TargetDuration)));
+                    deadline.CancelAfter(timeout ?? TimeSpan.FromSeconds(3 * Math.Max(1, stream.TargetDuration)));
                 }
 
                 try
@@ -213,10 +241,10 @@ public static class HlsEndpoints
     }
 
     // The authorizer's answer, or null once the refusal (401/403) is written.
-    private static async ValueTask<PlaybackAuthorization?> AuthorizeAsync(HttpContext context, HlsStream stream, HlsResourceKind kind)
+    private static async ValueTask<PlaybackAuthorization?> AuthorizeAsync(HttpContext context, string streamId, HlsResourceKind kind)
     {
         var authorization = await context.RequestServices.GetRequiredService<IPlaybackAuthorizer>()
-            .AuthorizeAsync(context, stream.StreamId, kind).ConfigureAwait(false);
+            .AuthorizeAsync(context, streamId, kind).ConfigureAwait(false);
         if (!authorization.IsAllowed)
         {
             Refuse(context.Response, authorization);
@@ -256,7 +284,9 @@ public static class HlsEndpoints
             return;
         }
 
-        if (await AuthorizeAsync(context, stream, HlsResourceKind.Segment).ConfigureAwait(false) is not { } authorization)
+        stream.Touch();
+
+        if (await AuthorizeAsync(context, stream.StreamId, HlsResourceKind.Segment).ConfigureAwait(false) is not { } authorization)
         {
             return;
         }
@@ -286,7 +316,9 @@ public static class HlsEndpoints
             return;
         }
 
-        if (await AuthorizeAsync(context, stream, HlsResourceKind.Segment).ConfigureAwait(false) is not { } authorization)
+        stream.Touch();
+
+        if (await AuthorizeAsync(context, stream.StreamId, HlsResourceKind.Segment).ConfigureAwait(false) is not { } authorization)
         {
             return;
         }

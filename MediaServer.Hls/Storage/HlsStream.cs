@@ -50,6 +50,7 @@ public sealed class HlsStream : IDisposable
     private bool _disposed;
     private ChangeSignal _changed = new();
 
+    private long _requestedAt = Environment.TickCount64;
     private HlsStream? _sibling;          // the stream's other rendition (the other container), reported in LL playlists
     private LastPart? _lastPart;          // this rendition's newest part, for the sibling's EXT-X-RENDITION-REPORT
 
@@ -85,6 +86,12 @@ public sealed class HlsStream : IDisposable
         Volatile.Write(ref _sibling, other);
         Volatile.Write(ref other._sibling, this);
     }
+
+    /// <summary>Notes a request for this rendition (playlist, segment, part): an on-demand rendition lives while requested.</summary>
+    public void Touch() => Volatile.Write(ref _requestedAt, Environment.TickCount64);
+
+    /// <summary>How long since the last <see cref="Touch"/> (or since the stream was made).</summary>
+    public TimeSpan Unrequested => TimeSpan.FromMilliseconds(Environment.TickCount64 - Volatile.Read(ref _requestedAt));
 
     /// <summary>Whether the video track is HEVC (served as fMP4 by default, as Apple requires).</summary>
     public bool IsHevc

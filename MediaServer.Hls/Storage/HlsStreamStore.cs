@@ -23,6 +23,23 @@ public sealed class HlsStreamStore : IDisposable
     public HlsStream? Find(string streamId, HlsContainer container = HlsContainer.Ts) =>
         _streams.TryGetValue((streamId, container), out var stream) ? stream : null;
 
+    /// <summary>
+    /// Starts producing a rendition that is made only while watched (<see cref="HlsOptions.Fmp4OnDemand"/>) and returns
+    /// it, or null when it cannot be made (no such live stream, not on demand). Set by <see cref="HlsService"/>.
+    /// </summary>
+    public Func<string, HlsContainer, HlsStream?>? Activator { get; set; }
+
+    /// <summary>Whether <paramref name="container"/> is made only while watched.</summary>
+    public bool IsOnDemand(HlsContainer container) => container == HlsContainer.Fmp4 && _options.IsFmp4OnDemand;
+
+    /// <summary>How long the first playlist request of a rendition just started waits for its first segment: the cached
+    /// GOP starts it at once, and it completes at the next keyframe after a segment duration.</summary>
+    public TimeSpan FirstPlaylistWait => TimeSpan.FromTicks(Math.Max(TimeSpan.FromSeconds(10).Ticks, 3 * _options.SegmentDuration.Ticks));
+
+    /// <summary>The stream, or the on-demand rendition started for this request (<see cref="Activator"/>).</summary>
+    public HlsStream? FindOrActivate(string streamId, HlsContainer container) =>
+        Find(streamId, container) ?? (IsOnDemand(container) ? Activator?.Invoke(streamId, container) : null);
+
     /// <summary>The container a request that names none gets: the configured one, fMP4 for HEVC.</summary>
     public HlsContainer DefaultContainer(string streamId) =>
         _options.Container == HlsContainer.Fmp4 || (_options.Fmp4Rendition && Find(streamId) is { IsHevc: true })

@@ -24,6 +24,8 @@ public class MetricsEndpointTests
         try
         {
             var playlist = await server.WaitForMediaPlaylistAsync("mkey-7f3a", static p => p.Split("#EXTINF").Length > 2);
+            // The fMP4 rendition is made while watched: this request starts it.
+            Assert.That(await server.Http.GetStringAsync(new Uri(server.MediaPlaylistUrl("mkey-7f3a") + "?container=fmp4")), Does.Contain("#EXT-X-MAP"));
             var msn = long.Parse(Regex.Match(playlist, @"#EXT-X-MEDIA-SEQUENCE:(\d+)").Groups[1].Value, CultureInfo.InvariantCulture);
             var segments = Regex.Count(playlist, "#EXTINF");
             // The next segment's first part does not exist yet: the request blocks until it does.
@@ -43,7 +45,7 @@ public class MetricsEndpointTests
             Assert.Multiple(() =>
             {
                 Assert.That(Sample(text, "mediaserver_hls_frame_listed_seconds_count{container=\"ts\"}"), Is.GreaterThan(30), "every listed video frame is counted");
-                Assert.That(Sample(text, "mediaserver_hls_frame_listed_seconds_count{container=\"fmp4\"}"), Is.GreaterThan(30));
+                Assert.That(Sample(text, "mediaserver_hls_frame_listed_seconds_count{container=\"fmp4\"}"), Is.GreaterThan(0), "since it was asked for");
                 Assert.That(Sample(text, "mediaserver_hls_blocked_answer_seconds_count{kind=\"playlist\"}"), Is.GreaterThanOrEqualTo(1), "the blocked request");
                 Assert.That(Sample(text, "mediaserver_hls_blocked_answer_seconds_bucket{kind=\"playlist\",le=\"+Inf\"}"), Is.GreaterThanOrEqualTo(1));
                 Assert.That(Sample(text, "process_cpu_seconds_total"), Is.GreaterThan(0));
