@@ -12,7 +12,7 @@
 # Needs: the .NET SDK, ffmpeg, jq, nginx with /usr/share/nginx/modules/ngx_rtmp_module.so. Loopback only.
 # Environment: DURATION (60s), FAST_DURATION (30s), WARMUP (15s, real-time scenarios), INPUT (an FLV to use instead of generating the reference),
 # SCENARIOS ("realtime fast", plus "viewers" when VIEWERS > 0), REALTIME_ARGS (more load arguments for the realtime
-# scenario, e.g. "--burst 100ms"), NO_BUILD=1 (use the existing Release builds), KEEP=1 (leave the temp folder with the JSON reports).
+# scenario, e.g. "--burst 100ms"), OURS_ARGS (more arguments for our server, e.g. "--MediaServer:Hls:Fmp4OnDemand=false"), NO_BUILD=1 (use the existing Release builds), KEEP=1 (leave the temp folder with the JSON reports).
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -84,7 +84,7 @@ start_ours() {
     local data=$work/ours-data-$1
     mkdir -p "$data"
     "$host_bin" --MediaServer:Rtmp:Port="$rtmp_port" --MediaServer:Http:Port="$http_port" --MediaServer:BindAddress=127.0.0.1 \
-        --MediaServer:DataDirectory="$data" --Logging:LogLevel:Default=Warning >"$work/ours-$1.log" 2>&1 &
+        --MediaServer:DataDirectory="$data" --Logging:LogLevel:Default=Warning ${OURS_ARGS:-} >"$work/ours-$1.log" 2>&1 &
     server_pid=$!
     wait_port "$rtmp_port"; wait_port "$http_port"
     rtmp_url=rtmp://127.0.0.1:$rtmp_port/live
