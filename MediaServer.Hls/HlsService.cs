@@ -130,8 +130,8 @@ public sealed class HlsService : IHostedService, IDisposable
 
     // The same frames into fMP4 (CMAF). Its diagnostics join the stream's only under keys MPEG-TS has not reported, so
     // the two renditions do not overwrite each other's messages. Each reports the other.
-    private HlsStream StartFmp4(LiveStream live, bool replayGop, bool onDemand) =>
-        Start(live, replayGop, HlsContainer.Fmp4, new Fmp4Muxer(), live.ReportDiagnostic, onDemand);
+    private HlsStream StartFmp4(LiveStream live, bool replayGop, bool onDemand, long firstSequenceNumber = 0) =>
+        Start(live, replayGop, HlsContainer.Fmp4, new Fmp4Muxer(), live.ReportDiagnostic, onDemand, firstSequenceNumber);
 
     // The first request for an on-demand rendition: it starts from the cached GOP, so its first segment completes at the
     // next keyframe after a segment duration.
@@ -154,7 +154,9 @@ public sealed class HlsService : IHostedService, IDisposable
                 return null;
             }
 
-            var fmp4 = StartFmp4(live, replayGop: true, onDemand: true);
+            // Numbered on from the TS rendition, not from 0: the two report about the same LAST-MSN, and hls.js makes no
+            // blocking request after a playlist whose last segment is number 0 (it waits a target duration and stalls).
+            var fmp4 = StartFmp4(live, replayGop: true, onDemand: true, ts.NextSequenceNumber);
             ts.LinkRendition(fmp4);
             _logger.LogInformation("HLS stream {StreamId}: fMP4 rendition started for a viewer", streamId);
             return fmp4;
@@ -176,9 +178,9 @@ public sealed class HlsService : IHostedService, IDisposable
         }
     }
 
-    private HlsStream Start(LiveStream live, bool replayGop, HlsContainer container, ISegmentMuxer muxer, Func<string, string, bool> reportDiagnostic, bool onDemand = false)
+    private HlsStream Start(LiveStream live, bool replayGop, HlsContainer container, ISegmentMuxer muxer, Func<string, string, bool> reportDiagnostic, bool onDemand = false, long firstSequenceNumber = 0)
     {
-        var stream = new HlsStream(live.Id, _options, _time, container: container);
+        var stream = new HlsStream(live.Id, _options, _time, container: container, firstSequenceNumber: firstSequenceNumber);
         _store.Add(stream);
         var segmenter = new HlsSegmenter(
             stream,

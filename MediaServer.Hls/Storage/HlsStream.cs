@@ -57,8 +57,14 @@ public sealed class HlsStream : IDisposable
     private readonly Dictionary<int, byte[]> _initSegments = [];
     private int _initVersion;
 
-    public HlsStream(string streamId, HlsOptions options, TimeProvider? timeProvider = null, string? sessionId = null, HlsContainer container = HlsContainer.Ts)
+    /// <param name="firstSequenceNumber">
+    /// The media sequence number of the first segment: 0 for a new stream; a rendition started while the stream is
+    /// already live continues its sibling's numbering, so both report about the same LAST-MSN.
+    /// </param>
+    public HlsStream(string streamId, HlsOptions options, TimeProvider? timeProvider = null, string? sessionId = null, HlsContainer container = HlsContainer.Ts, long firstSequenceNumber = 0)
     {
+        ArgumentOutOfRangeException.ThrowIfNegative(firstSequenceNumber);
+        _mediaSequence = _nextSequence = firstSequenceNumber;
         Container = container;
         ArgumentException.ThrowIfNullOrEmpty(streamId);
         StreamId = streamId;

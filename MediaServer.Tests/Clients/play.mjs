@@ -38,7 +38,7 @@ try {
   } else {
     await page.setContent(`<video id="v" muted autoplay playsinline></video>`);
     await page.addScriptTag({ path: require.resolve('hls.js/dist/hls.min.js') });
-    await page.evaluate(({ url, token, player }) => {
+    await page.evaluate(({ url, token, player, trace }) => {
       const video = document.getElementById('v');
       // 'hls-page': the product page's React snippet configuration, verbatim.
       const pageConfig = player !== 'hls-page' ? {} : {
@@ -47,16 +47,37 @@ try {
         maxFragLookUpTolerance: 0.1, liveSyncDurationCount: 1, abrEwmaFastLive: 1, abrEwmaSlowLive: 3, abrEwmaFastVoD: 1,
         abrEwmaSlowVoD: 3, maxStarvationDelay: 1,
       };
-      const hls = new Hls({ ...pageConfig, xhrSetup: (xhr) => { if (token) xhr.setRequestHeader('Authorization', token); } });
+      const debugLog = [];
+      window.__debugLog = debugLog;
+      const keep = (...a) => { const m = a.join(' '); if (trace && /Tune-in|playlist|directive|Omitting/i.test(m) && debugLog.length < 60) debugLog.push(m); };
+      const hls = new Hls({ ...pageConfig, ...(trace ? { debug: { log: keep, info: keep, warn: keep, debug: keep, error: keep } } : {}), xhrSetup: (xhr) => { if (token) xhr.setRequestHeader('Authorization', token); } });
       hls.on(Hls.Events.ERROR, (_, d) => { if (d.fatal) window.__errors = (window.__errors || []).concat(d.type + ':' + d.details + (d.response && d.response.code ? ':' + d.response.code : '')); });
       window.__parts = 0; window.__fragments = 0; window.__stalls = 0;
       hls.on(Hls.Events.FRAG_LOADED, (_, d) => { if (d.part) window.__parts++; else window.__fragments++; });
-      hls.on(Hls.Events.ERROR, (_, d) => { if (d.details === 'bufferStalledError') window.__stalls++; });
+      window.__stallLog = [];
+      const t0 = Date.now();
+      hls.on(Hls.Events.ERROR, (_, d) => {
+        if (d.details !== 'bufferStalledError') return;
+        window.__stalls++;
+        const b = video.buffered;
+        window.__stallLog.push({ at: (Date.now() - t0) / 1000, currentTime: video.currentTime,
+          bufferedEnd: b.length ? b.end(b.length - 1) : null,
+          ranges: Array.from({ length: b.length }, (_, i) => b.start(i).toFixed(3) + '-' + b.end(i).toFixed(3)).slice(-4),  latency: hls.latency, targetLatency: hls.targetLatency });
+      });
+      if (trace) {
+        window.__trace = [];
+        const t1 = Date.now();
+        const note = (e, x) => { if (window.__trace.length < 200) window.__trace.push(((Date.now() - t1) / 1000).toFixed(3) + ' ' + e + ' ' + x); };
+        hls.on(Hls.Events.FRAG_LOADING, (_, d) => note('frag', d.frag.sn + '.' + (d.part ? d.part.index : '-')));
+        hls.on(Hls.Events.FRAG_BUFFERED, (_, d) => note('buffered', d.frag.sn + '.' + (d.part ? d.part.index : '-') + ' end ' + (video.buffered.length ? video.buffered.end(video.buffered.length - 1).toFixed(3) : '-')));
+        hls.on(Hls.Events.LEVEL_LOADED, (_, d) => note('level', d.details.lastPartSn + '.' + d.details.lastPartIndex + ' edge ' + d.details.edge.toFixed(3) + ' live ' + d.details.live));
+        hls.on(Hls.Events.ERROR, (_, d) => note('error', d.details));
+      }
       window.__hls = hls;
       hls.loadSource(url);
       hls.attachMedia(video);
       video.play().catch(() => {});
-    }, { url, token, player });
+    }, { url, token, player, trace: !!process.env.PLAY_TRACE });
   }
 
   const started = Date.now();
@@ -66,14 +87,15 @@ try {
       const v = document.querySelector('video');
       return { currentTime: v.currentTime, videoWidth: v.videoWidth, errors: window.__errors || [],
         parts: window.__parts || 0, fragments: window.__fragments || 0, stalls: window.__stalls || 0,
-        latency: window.__hls ? window.__hls.latency : null };
+        latency: window.__hls ? window.__hls.latency : null, stallLog: window.__stallLog || [], trace: window.__trace, debugLog: window.__debugLog };
     });
     if (state.currentTime >= want || state.errors.length > 0) break;
     await new Promise(r => setTimeout(r, 250));
   }
   const all = [...errors, ...(state.errors || [])];
   console.log(JSON.stringify({ ok: state.currentTime >= want && all.length === 0, currentTime: state.currentTime, videoWidth: state.videoWidth, errors: all,
-    parts: state.parts || 0, fragments: state.fragments || 0, stalls: state.stalls || 0, latency: state.latency }));
+    parts: state.parts || 0, fragments: state.fragments || 0, stalls: state.stalls || 0, latency: state.latency,
+    stallLog: state.stallLog || [], ...(state.trace ? { trace: state.trace, debugLog: state.debugLog } : {}) }));
 } finally {
   clearTimeout(deadline);
   await browser.close();

@@ -33,6 +33,8 @@ public class Fmp4OnDemandTests
             Assert.That(playlist, Does.Contain("#EXT-X-MAP:URI=").And.Contain(".m4s").And.Contain("#EXTINF"), playlist);
             Assert.That(server.Log, Does.Contain("fMP4 rendition started for a viewer"));
             var session = playlist.Split('\n').First(l => l.EndsWith(".m4s", StringComparison.Ordinal)).Split('-')[0];
+            Assert.That(MediaSequence(playlist), Is.GreaterThan(LastSequence(ts)),
+                "numbered on from the TS rendition (hls.js makes no blocking request after a last segment numbered 0):\n" + ts + "\n" + playlist);
 
             var decode = await Ffmpeg.DecodeAsync(fmp4Url.ToString(), TimeSpan.FromSeconds(60), "-t", "2");
             Assert.That(decode.ExitCode, Is.Zero, decode.ToString());
@@ -40,6 +42,9 @@ public class Fmp4OnDemandTests
 
             var reported = await server.WaitForMediaPlaylistAsync("ondemand", static p => p.Contains("#EXT-X-RENDITION-REPORT:URI=\"stream.m3u8?container=fmp4\"", StringComparison.Ordinal));
             Assert.That(reported, Does.Contain("LAST-PART="));
+            var reportedMsn = long.Parse(reported.Split("LAST-MSN=")[1].Split(',')[0], System.Globalization.CultureInfo.InvariantCulture);
+            Assert.That(reportedMsn, Is.InRange(LastSequence(reported) - 1, LastSequence(reported) + 2),
+                "the two renditions report about the same media sequence: " + reported);
 
             // Nobody asks for fMP4 now: it stops after its idle timeout, and TS stops reporting it.
             Assert.That(await server.WaitForLogAsync("fMP4 rendition stopped", TimeSpan.FromSeconds(15)), Is.True, server.Log);
@@ -55,4 +60,10 @@ public class Fmp4OnDemandTests
             ProcessRunner.KillQuietly(publisher);
         }
     }
+
+    private static long MediaSequence(string playlist) =>
+        long.Parse(playlist.Split("#EXT-X-MEDIA-SEQUENCE:")[1].Split('\n')[0], System.Globalization.CultureInfo.InvariantCulture);
+
+    // The sequence number of the last whole segment listed.
+    private static long LastSequence(string playlist) => MediaSequence(playlist) + playlist.Split("#EXTINF").Length - 2;
 }
