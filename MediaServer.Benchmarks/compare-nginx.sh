@@ -9,9 +9,12 @@
 #   realtime  PUBLISHERS (20) publishers at media speed, HLS segment availability probes on
 #   fast      FAST_PUBLISHERS (4) publishers as fast as each server accepts
 #   viewers   1 publisher + VIEWERS HLS viewers (skipped when VIEWERS=0, the default)
+#   latency   camera-to-screen in hls.js (the latency verb, a clock in the picture): ours LL-HLS over TS and fMP4 parts
+#             for each part target in LL_PARTS ("00:00:00.2 00:00:00.5"), ours classic (parts off), nginx classic
+#             (not in the default set: it needs node, chromium and npm ci --prefix MediaServer.Tests/Clients)
 # Needs: the .NET SDK, ffmpeg, jq, nginx with /usr/share/nginx/modules/ngx_rtmp_module.so. Loopback only.
 # Environment: DURATION (60s), FAST_DURATION (30s), WARMUP (15s, real-time scenarios), INPUT (an FLV to use instead of generating the reference),
-# SCENARIOS ("realtime fast", plus "viewers" when VIEWERS > 0), REALTIME_ARGS (more load arguments for the realtime
+# SCENARIOS ("realtime fast", plus "viewers" when VIEWERS > 0; add "latency"), LATENCY_SECONDS (30), LATENCY_HLS_CONFIG (an hls.js config to measure too, e.g. '{"maxLiveSyncPlaybackRate":1.5}'), REALTIME_ARGS (more load arguments for the realtime
 # scenario, e.g. "--burst 100ms"), OURS_ARGS (more arguments for our server, e.g. "--MediaServer:Hls:Fmp4OnDemand=false"), NO_BUILD=1 (use the existing Release builds), KEEP=1 (leave the temp folder with the JSON reports).
 set -euo pipefail
 
@@ -84,7 +87,7 @@ start_ours() {
     local data=$work/ours-data-$1
     mkdir -p "$data"
     "$host_bin" --MediaServer:Rtmp:Port="$rtmp_port" --MediaServer:Http:Port="$http_port" --MediaServer:BindAddress=127.0.0.1 \
-        --MediaServer:DataDirectory="$data" --Logging:LogLevel:Default=Warning ${OURS_ARGS:-} >"$work/ours-$1.log" 2>&1 &
+        --MediaServer:DataDirectory="$data" --Logging:LogLevel:Default=Warning ${OURS_ARGS:-} ${OURS_SCENARIO_ARGS:-} >"$work/ours-$1.log" 2>&1 &
     server_pid=$!
     wait_port "$rtmp_port"; wait_port "$http_port"
     rtmp_url=rtmp://127.0.0.1:$rtmp_port/live
@@ -128,7 +131,7 @@ http {
     types { application/vnd.apple.mpegurl m3u8; video/mp2t ts; }
     server {
         listen 127.0.0.1:$http_port;
-        location /hls/ { alias $hls/; add_header Cache-Control no-cache; }
+        location /hls/ { alias $hls/; add_header Cache-Control no-cache; add_header Access-Control-Allow-Origin *; }
     }
 }
 CONF
@@ -168,6 +171,29 @@ fi
 if has viewers; then
     for server in ours nginx; do run_load "$server" viewers --publishers 1 --viewers "$VIEWERS" --realtime --duration "$DURATION" --warmup "$WARMUP" --lag; done
 fi
+if has latency; then
+    latency() { # label hls-url mode [hls.js config]
+        echo "== latency $1 ($3)"
+        dotnet "$load_dll" latency --rtmp "$rtmp_url/$key" --hls "$2" --seconds "${LATENCY_SECONDS:-30}" --mode "$3" --hls-config "${4:-{\}}" \
+            | jq -c --arg name "$1" '{label: $name} + .' | tee -a "$work/latency.jsonl" || echo "(the latency run $1 failed)"
+    }
+    for part in ${LL_PARTS:-00:00:00.2 00:00:00.5}; do
+        OURS_SCENARIO_ARGS="--MediaServer:Hls:PartDuration=$part" start_ours "latency-$part"
+        for c in ts fmp4; do
+            key=lat-$c; latency "ours LL $c part $part" "http://127.0.0.1:$http_port/live/$key/index.m3u8?container=$c" ll
+            if [[ -n "${LATENCY_HLS_CONFIG:-}" ]]; then
+                key=lat-$c-cfg; latency "ours LL $c part $part $LATENCY_HLS_CONFIG" "http://127.0.0.1:$http_port/live/$key/index.m3u8?container=$c" ll "$LATENCY_HLS_CONFIG"
+            fi
+        done
+        stop_server
+    done
+    OURS_SCENARIO_ARGS="--MediaServer:Hls:PartDuration=00:00:00" start_ours latency-classic
+    key=lat; latency "ours classic ts" "http://127.0.0.1:$http_port/live/$key/index.m3u8" classic
+    stop_server
+    start_nginx latency
+    key=lat; latency "nginx classic ts" "http://127.0.0.1:$http_port/hls/$key.m3u8" classic
+    stop_server
+fi
 
 echo
 echo "figure  ours  nginx  ours/nginx"
@@ -193,4 +219,9 @@ if has viewers; then
     echo "viewers: CPU ms per stream-second        $(ratio viewers .Server.CpuMsPerStreamSecond)"
     echo "viewers: segment lag p99 ms (keyframe)   $(ratio viewers .Lag.AfterKeyframeP99)"
     echo "viewers: bytes served MB                 $(ratio viewers .BytesServedMB)"
+fi
+if has latency; then
+    echo
+    echo "camera to screen in hls.js, ms: label  p50  p99  max  stalls  parts | server arrival to listed p50 / p99 ms"
+    jq -r '"\(.label)  \(.result.p50)  \(.result.p99)  \(.result.max)  \(.result.stalls)  \(.result.parts) | \(.server.arrivalToListedP50Ms // "-") / \(.server.arrivalToListedP99Ms // "-")"' "$work/latency.jsonl"
 fi

@@ -16,12 +16,13 @@ namespace MediaServer.Benchmarks.Latency;
 internal static class LatencyRunner
 {
     private const string Usage = """
-        latency --rtmp URL --hls URL [--seconds 30] [--warmup 8] [--mode ll|classic|both] [--clients DIR]
+        latency --rtmp URL --hls URL [--seconds 30] [--warmup 8] [--mode ll|classic|both] [--hls-config JSON] [--clients DIR]
           --rtmp URL     where to publish, stream key included (rtmp://127.0.0.1:1935/live/latency)
           --hls URL      what to play (http://127.0.0.1:8080/live/latency/index.m3u8)
           --seconds N    measured seconds per mode, after the warm-up
           --warmup N     seconds the player plays before measuring (it settles on its live edge)
           --mode         ll (hls.js lowLatencyMode), classic, or both (one after the other)
+          --hls-config J hls.js settings merged into the player's (e.g. '{"maxLiveSyncPlaybackRate":1.5}')
           --clients DIR  the Node clients folder (default: MediaServer.Tests/Clients above this binary)
         """;
 
@@ -30,7 +31,7 @@ internal static class LatencyRunner
 
     public static int Run(string[] args)
     {
-        string? rtmp = null, hls = null, clients = null, mode = "both";
+        string? rtmp = null, hls = null, clients = null, mode = "both", hlsConfig = "{}";
         double seconds = 30, warmup = 8;
         for (var i = 0; i < args.Length; i++)
         {
@@ -43,6 +44,7 @@ internal static class LatencyRunner
                 case "--warmup": warmup = double.Parse(Value(), CultureInfo.InvariantCulture); break;
                 case "--mode": mode = Value(); break;
                 case "--clients": clients = Value(); break;
+                case "--hls-config": hlsConfig = Value(); break;
                 default: Console.Error.WriteLine(Usage); return 2;
             }
         }
@@ -67,7 +69,7 @@ internal static class LatencyRunner
             foreach (var m in modes)
             {
                 var before = Load.ServerHistogram.ReadAsync(http, metrics, ListedMetric, $"container=\"{container}\"").GetAwaiter().GetResult();
-                var result = RunPlayer(clients, hls, m, seconds, warmup);
+                var result = RunPlayer(clients, hls, m, seconds, warmup, hlsConfig);
                 var listed = Load.ServerHistogram.ReadAsync(http, metrics, ListedMetric, $"container=\"{container}\"").GetAwaiter().GetResult()?.Since(before);
                 var server = listed is null ? null : new
                 {
@@ -75,7 +77,7 @@ internal static class LatencyRunner
                     arrivalToListedP50Ms = Math.Round(listed.Quantile(0.5) * 1000, 1),
                     arrivalToListedP99Ms = Math.Round(listed.Quantile(0.99) * 1000, 1),
                 };
-                Console.WriteLine(JsonSerializer.Serialize(new { mode = m, url = hls, result, server }));
+                Console.WriteLine(JsonSerializer.Serialize(new { mode = m, url = hls, hlsConfig, result, server }));
             }
         }
         finally
@@ -87,10 +89,10 @@ internal static class LatencyRunner
         return 0;
     }
 
-    private static JsonElement RunPlayer(string clients, string url, string mode, double seconds, double warmup)
+    private static JsonElement RunPlayer(string clients, string url, string mode, double seconds, double warmup, string hlsConfig)
     {
         var info = new ProcessStartInfo("node") { WorkingDirectory = clients, RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in new[] { "latency.mjs", url, mode, seconds.ToString(CultureInfo.InvariantCulture), warmup.ToString(CultureInfo.InvariantCulture) })
+        foreach (var a in new[] { "latency.mjs", url, mode, seconds.ToString(CultureInfo.InvariantCulture), warmup.ToString(CultureInfo.InvariantCulture), hlsConfig })
         {
             info.ArgumentList.Add(a);
         }

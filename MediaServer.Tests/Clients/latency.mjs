@@ -3,12 +3,13 @@
 // (requestVideoFrameCallback) reads the 44-bit millisecond clock from the top row of blocks via a canvas and
 // compares it with the wall clock. Prints one JSON line:
 // {"ok":bool,"samples":n,"p50":ms,"p95":ms,"max":ms,"stalls":n,"parts":n,"fragments":n,"hlsLatency":s,"errors":[...]}
-// usage: node latency.mjs <url> <ll|classic> <seconds to measure> [warm-up seconds]
+// usage: node latency.mjs <url> <ll|classic> <seconds to measure> [warm-up seconds] [hls.js config as JSON, merged in]
 import { chromium } from 'playwright-core';
 import { createRequire } from 'node:module';
 
 const require = createRequire(import.meta.url);
-const [url, mode = 'll', seconds = '30', warmup = '5'] = process.argv.slice(2);
+const [url, mode = 'll', seconds = '30', warmup = '5', extraConfig = '{}'] = process.argv.slice(2);
+const config = JSON.parse(extraConfig);
 const measureMs = Number(seconds) * 1000;
 const warmupMs = Number(warmup) * 1000;
 const browser = await chromium.launch({
@@ -22,11 +23,11 @@ try {
   page.on('pageerror', e => errors.push('pageerror: ' + e.message));
   await page.setContent(`<video id="v" muted autoplay playsinline></video><canvas id="c" width="640" height="16"></canvas>`);
   await page.addScriptTag({ path: require.resolve('hls.js/dist/hls.min.js') });
-  await page.evaluate(({ url, mode }) => {
+  await page.evaluate(({ url, mode, config }) => {
     const video = document.getElementById('v');
     const canvas = document.getElementById('c');
     const ctx = canvas.getContext('2d', { willReadFrequently: true });
-    const hls = new Hls({ lowLatencyMode: mode === 'll' });
+    const hls = new Hls({ lowLatencyMode: mode === 'll', ...config });
     window.__s = { samples: [], stalls: 0, parts: 0, fragments: 0, errors: [], hls };
     hls.on(Hls.Events.ERROR, (_, d) => {
       if (d.details === 'bufferStalledError') window.__s.stalls++;
@@ -54,7 +55,7 @@ try {
       video.requestVideoFrameCallback(onFrame);
     };
     video.requestVideoFrameCallback(onFrame);
-  }, { url, mode });
+  }, { url, mode, config });
 
   const started = Date.now();
   await new Promise(r => setTimeout(r, warmupMs + measureMs));
@@ -66,7 +67,7 @@ try {
   const sorted = [...state.samples].sort((a, b) => a - b);
   const at = q => sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] : null;
   const all = [...errors, ...state.errors];
-  console.log(JSON.stringify({ ok: sorted.length > 0 && all.length === 0, samples: sorted.length, p50: at(0.5), p95: at(0.95),
+  console.log(JSON.stringify({ ok: sorted.length > 0 && all.length === 0, samples: sorted.length, p50: at(0.5), p95: at(0.95), p99: at(0.99),
     max: sorted.length ? sorted[sorted.length - 1] : null, stalls: state.stalls, parts: state.parts, fragments: state.fragments,
     hlsLatency: state.hlsLatency, errors: all }));
 } finally {
