@@ -23,28 +23,13 @@ public class HevcPublishTests
     [Test]
     public async Task HevcAacPublish_OurRtmpClient_Fmp4Hvc1DecodesCleanlyWithAudioFromTheFirstSegment()
     {
-        Tools.RequireFfmpeg();
-        var frames = LoadFrames(TestMedia.HevcAacFlvOf(Seconds));
-        await using var server = await ServerProcess.StartAsync([
-            "--MediaServer:Hls:SegmentDuration=00:00:01", "--MediaServer:Hls:PlaylistLength=20"]);
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(90));
-        var publish = PublishInRealTimeAsync(server, "hevc", frames, timeout.Token);
-        try
+        // An HEVC stream's default rendition is fMP4; the first request for it, while live, starts it (from the
+        // cached GOP) and waits for its first segment.
+        await using var server = await PublishAsync("hevc", static async server =>
         {
-            // An HEVC stream's default rendition is fMP4; the first request for it starts it (from the cached GOP)
-            // and waits for its first segment.
             var live = await server.WaitForMediaPlaylistAsync("hevc", static p => p.Contains("#EXTINF", StringComparison.Ordinal));
             Assert.That(live, Does.Contain("#EXT-X-MAP:URI=").And.Contain(".m4s"), live);
-            await publish;
-        }
-        finally
-        {
-            await publish.ContinueWith(static _ => { }, TaskScheduler.Default);
-            foreach (var frame in frames)
-            {
-                frame.Payload.Release();
-            }
-        }
+        });
 
         var playlist = await server.WaitForPlaylistEndAsync("hevc");
         var url = server.MediaPlaylistUrl("hevc");
@@ -86,22 +71,7 @@ public class HevcPublishTests
     [Test]
     public async Task HevcAacPublish_OurRtmpClient_TsRenditionHasAContinuousTimeline()
     {
-        Tools.RequireFfmpeg();
-        var frames = LoadFrames(TestMedia.HevcAacFlvOf(Seconds));
-        await using var server = await ServerProcess.StartAsync([
-            "--MediaServer:Hls:SegmentDuration=00:00:01", "--MediaServer:Hls:PlaylistLength=20"]);
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(90));
-        try
-        {
-            await PublishInRealTimeAsync(server, "hevcts", frames, timeout.Token);
-        }
-        finally
-        {
-            foreach (var frame in frames)
-            {
-                frame.Payload.Release();
-            }
-        }
+        await using var server = await PublishAsync("hevcts");
 
         var url = server.MediaPlaylistUrl("hevcts") + "?container=ts";
         var playlist = await WaitForEndAsync(server, url);
@@ -112,6 +82,49 @@ public class HevcPublishTests
 
         var decode = await Ffmpeg.DecodeAsync(url, TimeSpan.FromSeconds(60));
         Assert.That((decode.ExitCode, decode.StandardError.Trim()), Is.EqualTo((0, "")), decode.ToString());
+    }
+
+    /// <summary>
+    /// Starts a server (1 s segments, all kept) and publishes <see cref="Seconds"/> s of HEVC + AAC to it as
+    /// <paramref name="key"/> in real time, running <paramref name="whileLive"/> meanwhile; returns once unpublished.
+    /// </summary>
+    private static async Task<ServerProcess> PublishAsync(string key, Func<ServerProcess, Task>? whileLive = null)
+    {
+        Tools.RequireFfmpeg();
+        var frames = LoadFrames(TestMedia.HevcAacFlvOf(Seconds));
+        var server = await ServerProcess.StartAsync(["--MediaServer:Hls:SegmentDuration=00:00:01", "--MediaServer:Hls:PlaylistLength=20"]);
+        try
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(90));
+            var publish = PublishInRealTimeAsync(server, key, frames, timeout.Token);
+            try
+            {
+                if (whileLive is not null)
+                {
+                    await whileLive(server);
+                }
+
+                await publish;
+            }
+            finally
+            {
+                await publish.ContinueWith(static _ => { }, TaskScheduler.Default); // never release frames it still sends
+            }
+
+            return server;
+        }
+        catch
+        {
+            await server.DisposeAsync();
+            throw;
+        }
+        finally
+        {
+            foreach (var frame in frames)
+            {
+                frame.Payload.Release();
+            }
+        }
     }
 
     private static async Task<string> WaitForEndAsync(ServerProcess server, string url)
