@@ -8,7 +8,9 @@ namespace MediaServer.Core.Media;
 /// <remarks>
 /// <list type="bullet">
 /// <item>Each track keeps its own order; across tracks, the frame with the smaller timestamp goes first (video
-/// first on a tie, so audio at a keyframe's time lands after the cut).</item>
+/// first on a tie, so audio at a keyframe's time lands after the cut; but an audio configuration before video media,
+/// so the segment the keyframe opens knows its audio track: a publisher sends both sequence headers at the first
+/// frame's time).</item>
 /// <item>At the start, audio waits for video (an encoder's first audio often arrives before its first video, and
 /// segments are cut on video keyframes); once both tracks were seen, or audio has queued <see cref="MaxDelayMs"/>
 /// alone (an audio-only stream: from then on it passes through), ordering is as above. A track waits for the other only once a media
@@ -109,9 +111,11 @@ public sealed class FrameInterleaver
         if (haveAudio && haveVideo)
         {
             var skew = audio.Frame.Timestamp - video.Frame.Timestamp;
+            // On a tie, an audio configuration goes before video media: after the keyframe it would reach the
+            // segmenter once the segment (its PMT, its init segment) had been opened without an audio track.
             from = Math.Abs(skew) > MaxSkewMs
                 ? (audio.Order < video.Order ? _audio : _video)
-                : (skew < 0 ? _audio : _video);
+                : (skew < 0 || (skew == 0 && audio.Frame.IsConfig && !video.Frame.IsConfig) ? _audio : _video);
         }
         else if (haveAudio)
         {

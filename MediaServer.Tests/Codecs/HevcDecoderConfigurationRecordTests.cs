@@ -63,6 +63,72 @@ public class HevcDecoderConfigurationRecordTests
         Assert.That(output.WrittenSpan.ToArray(), Is.EqualTo(bytes.ToArray()), "x265 sets every reserved bit, so the record round-trips exactly");
     }
 
+    /// <summary>
+    /// Our record from the first VPS/SPS/PPS of x265's Annex B stream against the hvcC ffmpeg's MP4 muxer writes for
+    /// the same stream (ISO/IEC 14496-15 §8.3.3, its own SPS parser): field by field, then byte for byte. x265's
+    /// info SEI is turned off (<c>info=0</c>): ffmpeg would put it in an array of its own, which we do not.
+    /// </summary>
+    [TestCase("yuv420p", "", 1, 0, 0, 1, TestName = "FromParameterSets_X265Main_MatchesFfmpegHvcC")]
+    [TestCase("yuv420p10le", "", 2, 2, 2, 1, TestName = "FromParameterSets_X265Main10_MatchesFfmpegHvcC")]
+    [TestCase("yuv422p10le", "", 4, 2, 2, 2, TestName = "FromParameterSets_X265Main422_10_MatchesFfmpegHvcC")]
+    [TestCase("yuv444p", ":high-tier=1:level-idc=4.1", 4, 0, 0, 3, TestName = "FromParameterSets_X265Main444HighTier_MatchesFfmpegHvcC")]
+    [TestCase("yuv420p", ":b-pyramid=1:bframes=4:temporal-layers=1", 1, 0, 0, 1, TestName = "FromParameterSets_X265TemporalLayers_MatchesFfmpegHvcC")]
+    public void FromParameterSets_X265_MatchesFfmpegHvcC(string pixelFormat, string x265Params, int profile, int lumaMinus8, int chromaMinus8, int chroma)
+    {
+        Tools.RequireFfmpeg();
+        var mp4 = TestMedia.Generate($"hvcc-{pixelFormat}", ".mp4",
+            $"-f lavfi -i testsrc=size=320x240:rate=25:duration=0.4 -c:v libx265 -pix_fmt {pixelFormat} "
+            + $"-x265-params log-level=none:info=0{x265Params} -tag:v hvc1");
+        var annexB = TestMedia.Generate($"hvcc-{pixelFormat}", ".hevc", $"-i \"{mp4}\" -c copy -f hevc");
+        var file = File.ReadAllBytes(mp4);
+        var box = file.AsSpan().IndexOf("hvcC"u8);
+        var ffmpegBytes = file.AsSpan(box + 4, BinaryPrimitives.ReadInt32BigEndian(file.AsSpan(box - 4)) - 8).ToArray();
+        var ffmpeg = HevcDecoderConfigurationRecord.Parse(ffmpegBytes);
+        var units = MediaTestData.SplitAnnexB(File.ReadAllBytes(annexB));
+        byte[] First(HevcNalUnitType type) => units.First(n => HevcNal.GetType(n[0]) == type);
+
+        var ours = HevcDecoderConfigurationRecord.FromParameterSets(
+            First(HevcNalUnitType.VideoParameterSet), First(HevcNalUnitType.SequenceParameterSet), First(HevcNalUnitType.PictureParameterSet));
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(ours.GeneralProfileSpace, Is.EqualTo(ffmpeg.GeneralProfileSpace), "general_profile_space");
+            Assert.That(ours.GeneralTierFlag, Is.EqualTo(ffmpeg.GeneralTierFlag), "general_tier_flag");
+            Assert.That(ours.GeneralProfileIdc, Is.EqualTo(ffmpeg.GeneralProfileIdc).And.EqualTo(profile), "general_profile_idc");
+            Assert.That(ours.GeneralProfileCompatibilityFlags, Is.EqualTo(ffmpeg.GeneralProfileCompatibilityFlags), "general_profile_compatibility_flags");
+            Assert.That(ours.GeneralConstraintIndicatorFlags, Is.EqualTo(ffmpeg.GeneralConstraintIndicatorFlags), "general_constraint_indicator_flags");
+            Assert.That(ours.GeneralLevelIdc, Is.EqualTo(ffmpeg.GeneralLevelIdc), "general_level_idc");
+            Assert.That(ours.MinSpatialSegmentationIdc, Is.EqualTo(ffmpeg.MinSpatialSegmentationIdc), "min_spatial_segmentation_idc");
+            Assert.That(ours.ParallelismType, Is.EqualTo(ffmpeg.ParallelismType), "parallelismType");
+            Assert.That(ours.ChromaFormat, Is.EqualTo(ffmpeg.ChromaFormat).And.EqualTo(chroma), "chromaFormat");
+            Assert.That(ours.BitDepthLumaMinus8, Is.EqualTo(ffmpeg.BitDepthLumaMinus8).And.EqualTo(lumaMinus8), "bitDepthLumaMinus8");
+            Assert.That(ours.BitDepthChromaMinus8, Is.EqualTo(ffmpeg.BitDepthChromaMinus8).And.EqualTo(chromaMinus8), "bitDepthChromaMinus8");
+            Assert.That(ours.AvgFrameRate, Is.EqualTo(ffmpeg.AvgFrameRate), "avgFrameRate");
+            Assert.That(ours.ConstantFrameRate, Is.EqualTo(ffmpeg.ConstantFrameRate), "constantFrameRate");
+            Assert.That(ours.NumTemporalLayers, Is.EqualTo(ffmpeg.NumTemporalLayers), "numTemporalLayers");
+            Assert.That(ours.TemporalIdNested, Is.EqualTo(ffmpeg.TemporalIdNested), "temporalIdNested");
+            Assert.That(ours.NalUnitLengthSize, Is.EqualTo(ffmpeg.NalUnitLengthSize), "lengthSizeMinusOne + 1");
+            Assert.That(ours.Arrays.Select(a => (a.ArrayCompleteness, a.NalUnitType)), Is.EqualTo(ffmpeg.Arrays.Select(a => (a.ArrayCompleteness, a.NalUnitType))), "arrays");
+        });
+        var written = new ArrayBufferWriter<byte>();
+        ours.Write(written);
+        Assert.That(Convert.ToHexStringLower(written.WrittenSpan), Is.EqualTo(Convert.ToHexStringLower(ffmpegBytes)), "byte for byte");
+    }
+
+    [Test]
+    public void FromParameterSets_UnitOfWrongTypeOrEmpty_Throws()
+    {
+        // x265's VPS, SPS and PPS for testsrc 320x240 (TestMedia.HevcAnnexB).
+        var vps = MediaTestData.Hex("40010c01ffff01600000030090000003000003003c959809");
+        var sps = MediaTestData.Hex("42010101600000030090000003000003003ca00a080f165959a4932bc05a02000003000200000300321022");
+        var pps = MediaTestData.Hex("4401c172b46240");
+
+        Assert.That(HevcDecoderConfigurationRecord.FromParameterSets(vps, sps, pps).Arrays, Has.Count.EqualTo(3));
+        Assert.That(Assert.Throws<CodecException>(() => HevcDecoderConfigurationRecord.FromParameterSets(sps, sps, pps))!.Error, Is.EqualTo(CodecError.InvalidValue));
+        Assert.That(Assert.Throws<CodecException>(() => HevcDecoderConfigurationRecord.FromParameterSets(vps, pps, pps))!.Error, Is.EqualTo(CodecError.InvalidValue));
+        Assert.That(Assert.Throws<CodecException>(() => HevcDecoderConfigurationRecord.FromParameterSets(vps, sps, []))!.Error, Is.EqualTo(CodecError.InvalidLength));
+    }
+
     [TestCase("01", CodecError.Truncated)]
     [TestCase("0001600000009000000000003cf000fcfdf8f800000f00", CodecError.InvalidVersion)]
     [TestCase("0101600000009000000000003cf000fcfdf8f800000e00", CodecError.InvalidValue)] // lengthSizeMinusOne 2

@@ -23,6 +23,16 @@ public class HevcSequenceParameterSetTests
     }
 
     [Test]
+    public void Parse_X265Sps_ProfileTierLevelSubLayersAndBitDepths()
+    {
+        var sps = HevcSequenceParameterSet.Parse(Hex.Parse(Sps320x240));
+
+        // 01: max_sub_layers_minus1 0, temporal_id_nesting 1; PTL 01 60000000 900000000000 3c (see above).
+        Assert.That(sps.ProfileTierLevel, Is.EqualTo(new HevcProfileTierLevel(0, false, 1, 0x60000000u, 0x900000000000ul, 60)));
+        Assert.That((sps.MaxSubLayersMinus1, sps.TemporalIdNesting, sps.BitDepthLumaMinus8, sps.BitDepthChromaMinus8), Is.EqualTo(((byte)0, true, (byte)0, (byte)0)));
+    }
+
+    [Test]
     public void Parse_TruncatedOrNotAnSps_Throws()
     {
         Assert.Throws<CodecException>(() => HevcSequenceParameterSet.Parse(Hex.Parse(Sps320x240).AsSpan(0, 20)));

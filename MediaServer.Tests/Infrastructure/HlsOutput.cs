@@ -66,7 +66,8 @@ internal static class HlsOutput
     /// <summary>
     /// Problems with the timeline of <paramref name="segments"/> (empty when continuous): demuxer errors; per track,
     /// a gap or overlap between consecutive segments (not across EXT-X-DISCONTINUITY) larger than one frame of that
-    /// track; audio and video start times in one segment further apart than one video frame. PTS are unwrapped
+    /// track; audio and video start times in one segment further apart than one video frame (audio may start up to two
+    /// audio frames late in the first segment with audio of a timeline: the publisher's own offset). PTS are unwrapped
     /// from 33 bits along the playlist.
     /// </summary>
     public static List<string> TimelineProblems(IReadOnlyList<HlsSegmentMedia> segments)
@@ -75,6 +76,7 @@ internal static class HlsOutput
         var tracks = new Dictionary<bool, TrackState>();
         TrackSpan? previousVideo = null;
         TrackSpan? previousAudio = null;
+        var timelineHasAudio = false;
         foreach (var segment in segments)
         {
             problems.AddRange(segment.Ts.Errors.Select(e => $"{segment.Uri}: {e}"));
@@ -123,10 +125,19 @@ internal static class HlsOutput
                 CheckJoin(problems, segment.Uri, "audio", previousAudio, audio);
             }
 
-            if (video is not null && audio is not null && Math.Abs(video.CutPoint - audio.Start) > video.FrameTicks + 90)
+            // The first segment of a timeline starts where the publisher's audio does, which may be a little after its
+            // video: ffmpeg shifts both tracks by its B-frame delay (2 frames, 67 ms) and its AAC starts 1024 samples of
+            // priming (23 ms) before 0, so its first audio frame comes 44 ms after its first video frame. Allow two
+            // audio frames there, later only; everywhere else the tracks are cut within one video frame.
+            timelineHasAudio &= !segment.Discontinuity;
+            var allowedLate = timelineHasAudio || audio is null ? video?.FrameTicks ?? 0 : Math.Max(video?.FrameTicks ?? 0, 2 * audio.FrameTicks);
+            if (video is not null && audio is not null
+                && (audio.Start - video.CutPoint > allowedLate + 90 || video.CutPoint - audio.Start > video.FrameTicks + 90))
             {
                 problems.Add($"{segment.Uri}: video is cut at {video.CutPoint} but audio starts at {audio.Start} ({(audio.Start - video.CutPoint) / 90.0:0.#} ms apart, one video frame is {video.FrameTicks / 90.0:0.#} ms)");
             }
+
+            timelineHasAudio |= audio is not null;
 
             previousVideo = video ?? previousVideo;
             previousAudio = audio ?? previousAudio;

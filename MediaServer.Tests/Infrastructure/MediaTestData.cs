@@ -54,27 +54,10 @@ public static class MediaTestData
     /// <summary>Splits an Annex B byte stream (3- or 4-byte start codes) into NAL units (trailing zeros trimmed).</summary>
     public static List<byte[]> SplitAnnexB(ReadOnlySpan<byte> stream)
     {
-        var starts = new List<(int CodeStart, int NalStart)>();
-        for (var i = 0; i + 2 < stream.Length; i++)
-        {
-            if (stream[i] == 0 && stream[i + 1] == 0 && stream[i + 2] == 1)
-            {
-                var codeStart = i > 0 && stream[i - 1] == 0 ? i - 1 : i;
-                starts.Add((codeStart, i + 3));
-                i += 2;
-            }
-        }
-
         var units = new List<byte[]>();
-        for (var s = 0; s < starts.Count; s++)
+        var reader = new MediaServer.Core.Codecs.AnnexBNalReader(stream);
+        while (reader.TryRead(out var nal))
         {
-            var end = s + 1 < starts.Count ? starts[s + 1].CodeStart : stream.Length;
-            var nal = stream[starts[s].NalStart..end];
-            while (nal.Length > 0 && nal[^1] == 0)
-            {
-                nal = nal[..^1];
-            }
-
             units.Add(nal.ToArray());
         }
 

@@ -21,7 +21,6 @@ public static class TestMedia
     public static readonly TimeSpan FfmpegTimeout = TimeSpan.FromSeconds(120);
 
     private static readonly ConcurrentDictionary<string, Lazy<string>> s_files = new();
-    private static readonly Lazy<Version?> s_ffmpegVersion = new(ReadFfmpegVersion);
 
     public static string CacheDirectory { get; } = Path.Combine(Path.GetTempPath(), "mediaserver-testmedia");
 
@@ -61,31 +60,52 @@ public static class TestMedia
         "-f lavfi -i sine=frequency=440:sample_rate=44100:duration=2 -c:a libmp3lame -b:a 64k -vn");
 
     /// <summary>
-    /// 2 s of 320x240 testsrc in HEVC (libx265, Enhanced RTMP FLV) plus AAC. Needs ffmpeg 6.1 or later: the
-    /// calling test is ignored (not failed) on older ffmpeg, e.g. 5.1 on Debian 12, which refuses HEVC in FLV.
+    /// 2 s of 320x240 testsrc at 30 fps, HEVC Main (libx265, B-frames, an IDR every 30 frames: closed GOPs, as live
+    /// encoders make them, so every segment decodes on its own) in an .mp4 by ffmpeg: the source of
+    /// <see cref="HevcAnnexB"/> and of its packet timing.
     /// </summary>
-    public static string HevcAacFlv
+    public static string HevcMp4 => HevcMp4Of(2);
+
+    /// <summary>The HEVC Annex B elementary stream of <see cref="HevcMp4"/> (<c>-c copy -f hevc</c>).</summary>
+    public static string HevcAnnexB => HevcAnnexBOf(2);
+
+    /// <summary>2 s of AAC-LC (440 Hz sine, 44.1 kHz mono, 64 kb/s) in an FLV by ffmpeg.</summary>
+    public static string AacFlv => AacFlvOf(2);
+
+    /// <summary>
+    /// <see cref="HevcAnnexB"/> plus <see cref="AacFlv"/> as an Enhanced RTMP FLV (FourCC hvc1) built by our own
+    /// code (<see cref="HevcFlvBuilder"/>), since ffmpeg before 6.1 cannot write HEVC into FLV.
+    /// </summary>
+    public static string HevcAacFlv => HevcAacFlvOf(2);
+
+    /// <summary><see cref="HevcMp4"/> of any length.</summary>
+    public static string HevcMp4Of(int seconds) => Generate(
+        $"hevc-src-{seconds}s",
+        ".mp4",
+        $"-f lavfi -i testsrc=size=320x240:rate=30:duration={seconds} "
+        + "-c:v libx265 -preset veryfast -pix_fmt yuv420p -x265-params keyint=30:min-keyint=30:scenecut=0:open-gop=0:log-level=error -tag:v hvc1");
+
+    /// <summary><see cref="HevcAnnexB"/> of any length.</summary>
+    public static string HevcAnnexBOf(int seconds) => Generate($"hevc-annexb-{seconds}s", ".hevc", $"-i \"{HevcMp4Of(seconds)}\" -map 0:v -c copy -f hevc");
+
+    /// <summary><see cref="AacFlv"/> of any length.</summary>
+    public static string AacFlvOf(int seconds) => GetFlv($"aac-{seconds}s", $"-f lavfi -i sine=frequency=440:sample_rate=44100:duration={seconds} -c:a aac -b:a 64k");
+
+    /// <summary>
+    /// <see cref="HevcAacFlv"/> of any length. Built once per test process, never cached across runs: a broken build
+    /// of our writer must show in the file.
+    /// </summary>
+    public static string HevcAacFlvOf(int seconds) => s_built.GetOrAdd($"hevc-aac-{seconds}s", name => new Lazy<string>(() =>
     {
-        get
-        {
-            if (!SupportsHevcInFlv)
-            {
-                Assert.Ignore($"ffmpeg {FfmpegVersion} cannot write HEVC into FLV (needs 6.1+); HEVC is covered by golden vectors.");
-            }
+        var bytes = HevcFlvBuilder.Build(HevcFlvBuilder.ReadAccessUnits(HevcAnnexBOf(seconds), HevcMp4Of(seconds)), AacFlvOf(seconds));
+        Directory.CreateDirectory(CacheDirectory);
+        var path = Path.Combine(CacheDirectory, $"{name}-built-{Environment.ProcessId}-{Guid.NewGuid():N}.flv");
+        File.WriteAllBytes(path, bytes);
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => File.Delete(path);
+        return path;
+    })).Value;
 
-            return GetFlv(
-                "hevc-aac",
-                "-f lavfi -i testsrc=size=320x240:rate=30:duration=2 -f lavfi -i sine=frequency=440:sample_rate=44100:duration=2 "
-                + "-c:v libx265 -preset veryfast -pix_fmt yuv420p -x265-params keyint=30:min-keyint=30:scenecut=0:log-level=error "
-                + "-c:a aac -b:a 64k -shortest");
-        }
-    }
-
-    /// <summary>The installed ffmpeg's version (major.minor), or null when it cannot be parsed (e.g. a git build).</summary>
-    public static Version? FfmpegVersion => s_ffmpegVersion.Value;
-
-    /// <summary>Enhanced RTMP muxing (HEVC/AV1/VP9 in FLV) arrived in ffmpeg 6.1.</summary>
-    public static bool SupportsHevcInFlv => FfmpegVersion is null || FfmpegVersion >= new Version(6, 1);
+    private static readonly ConcurrentDictionary<string, Lazy<string>> s_built = new();
 
     /// <summary>An FLV file made by ffmpeg from <paramref name="ffmpegArgs"/> (inputs and codec options; the output
     /// format and path are added).</summary>
@@ -133,13 +153,6 @@ public static class TestMedia
             throw new InvalidOperationException(
                 $"ffmpeg failed with exit code {result.ExitCode}.{Environment.NewLine}Command: ffmpeg {arguments}{Environment.NewLine}{result.Stderr}");
         }
-    }
-
-    private static Version? ReadFfmpegVersion()
-    {
-        var result = Run("ffmpeg", "-hide_banner -version");
-        var match = System.Text.RegularExpressions.Regex.Match(result.Stdout, @"ffmpeg version n?(\d+)\.(\d+)");
-        return match.Success ? new Version(int.Parse(match.Groups[1].Value), int.Parse(match.Groups[2].Value)) : null;
     }
 
     private static (int ExitCode, string Stdout, string Stderr) Run(string fileName, string arguments)

@@ -38,6 +38,38 @@ public class FrameInterleaverTests
         return taken;
     }
 
+    private static MediaFrame AudioConfig(long ts) => new(MediaKind.Audio, MediaCodec.Aac, FrameFlags.Config, ts, 0, MediaBuffer.Rent(2));
+
+    private static string Name(in MediaFrame frame) => (frame.IsVideo ? "V" : "A") + (frame.IsConfig ? "c" : frame.IsKeyframe ? "k" : "") + frame.Timestamp;
+
+    [Test]
+    public void TryTake_AudioConfigTiedWithKeyframe_ConfigFirst()
+    {
+        // A publish start as RtmpPublishClient/ffmpeg send it: both sequence headers at 0, then the first frames at 0.
+        var interleaver = new FrameInterleaver(1000);
+        MediaFrame[] sent = [Video(0, FrameFlags.Config | FrameFlags.Keyframe), AudioConfig(0), Video(0, FrameFlags.Keyframe), Audio(0), Video(33), Audio(23)];
+        var taken = new List<string>();
+        foreach (var frame in sent)
+        {
+            interleaver.Add(frame);
+            frame.Payload.Release();
+            while (interleaver.TryTake(out var next))
+            {
+                taken.Add(Name(next));
+                next.Payload.Release();
+            }
+        }
+
+        while (interleaver.TryTake(out var next, flush: true))
+        {
+            taken.Add(Name(next));
+            next.Payload.Release();
+        }
+
+        // The audio configuration before the keyframe; audio media at the keyframe's time still after it.
+        Assert.That(taken, Is.EqualTo(new[] { "Vc0", "Ac0", "Vk0", "A0", "A23", "V33" }));
+    }
+
     [Test]
     public void TryTake_AudioSentAhead_ComesOutInTimestampOrder()
     {
@@ -121,7 +153,8 @@ public class FrameInterleaverTests
     {
         var interleaver = new FrameInterleaver(100);
         var taken = Run(interleaver, [new MediaFrame(MediaKind.Audio, MediaCodec.Aac, FrameFlags.Config, 0, 0, MediaBuffer.Rent(2)), Video(0), Video(40), Video(80)], flushAtEnd: false);
-        Assert.That(taken, Is.EqualTo(new[] { "V0", "A0", "V40", "V80" }), "an audio configuration is not audio media: video does not wait for it");
+        // The configuration ties with V0 and goes first (TryTake_AudioConfigTiedWithKeyframe_ConfigFirst).
+        Assert.That(taken, Is.EqualTo(new[] { "A0", "V0", "V40", "V80" }), "an audio configuration is not audio media: video does not wait for it");
         Assert.That(interleaver.Count, Is.Zero);
     }
 

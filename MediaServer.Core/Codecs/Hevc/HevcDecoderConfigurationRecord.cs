@@ -113,6 +113,72 @@ public sealed class HevcDecoderConfigurationRecord
         }
     }
 
+    /// <summary>
+    /// The record for one VPS, SPS and PPS (ISO/IEC 14496-15 §8.3.3.1.2), as an encoder's Annex B stream gives them
+    /// (NAL units with their 2-byte headers, no start codes).
+    /// </summary>
+    /// <remarks>
+    /// <list type="bullet">
+    /// <item>Profile space, tier, profile, compatibility and constraint flags and level: the SPS's general
+    /// <c>profile_tier_level</c>. Chroma format and bit depths: the SPS.</item>
+    /// <item>numTemporalLayers = sps_max_sub_layers_minus1 + 1; temporalIdNested = sps_temporal_id_nesting_flag.</item>
+    /// <item>min_spatial_segmentation_idc 0 and parallelismType 0: the VUI is not read, and 0 claims nothing (no
+    /// limit on slice/tile sizes, parallelism unknown), which is true of any stream. avgFrameRate 0 (unspecified) and
+    /// constantFrameRate 0 (maybe not constant) likewise; ffmpeg writes the same for a stream whose VUI sets no
+    /// bitstream restriction (x265's).</item>
+    /// <item>lengthSizeMinusOne 3 (4-byte NAL lengths); three arrays VPS, SPS, PPS of one unit each, each marked
+    /// complete, as the <c>hvc1</c> sample entry of Enhanced RTMP and fMP4 requires.</item>
+    /// </list>
+    /// </remarks>
+    /// <exception cref="CodecException">A unit of the wrong type, empty or above <see cref="MaxNalUnitLength"/>, or an SPS that does not parse.</exception>
+    public static HevcDecoderConfigurationRecord FromParameterSets(ReadOnlySpan<byte> vps, ReadOnlySpan<byte> sps, ReadOnlySpan<byte> pps)
+    {
+        CheckParameterSet(vps, HevcNalUnitType.VideoParameterSet);
+        CheckParameterSet(sps, HevcNalUnitType.SequenceParameterSet);
+        CheckParameterSet(pps, HevcNalUnitType.PictureParameterSet);
+        var parsed = HevcSequenceParameterSet.Parse(sps);
+        if (parsed.BitDepthLumaMinus8 > 7 || parsed.BitDepthChromaMinus8 > 7)
+        {
+            CodecThrow.Throw(CodecError.InvalidValue, "HEVC bit depth of 16 does not fit the record's 3-bit field.");
+        }
+
+        var ptl = parsed.ProfileTierLevel;
+        return new HevcDecoderConfigurationRecord
+        {
+            GeneralProfileSpace = ptl.ProfileSpace,
+            GeneralTierFlag = ptl.TierFlag,
+            GeneralProfileIdc = ptl.ProfileIdc,
+            GeneralProfileCompatibilityFlags = ptl.ProfileCompatibilityFlags,
+            GeneralConstraintIndicatorFlags = ptl.ConstraintIndicatorFlags,
+            GeneralLevelIdc = ptl.LevelIdc,
+            ChromaFormat = (byte)parsed.ChromaFormatIdc,
+            BitDepthLumaMinus8 = parsed.BitDepthLumaMinus8,
+            BitDepthChromaMinus8 = parsed.BitDepthChromaMinus8,
+            NumTemporalLayers = (byte)(parsed.MaxSubLayersMinus1 + 1),
+            TemporalIdNested = parsed.TemporalIdNesting,
+            NalUnitLengthSize = 4,
+            Arrays =
+            [
+                new HevcNalArray(true, HevcNalUnitType.VideoParameterSet, [vps.ToArray()]),
+                new HevcNalArray(true, HevcNalUnitType.SequenceParameterSet, [sps.ToArray()]),
+                new HevcNalArray(true, HevcNalUnitType.PictureParameterSet, [pps.ToArray()]),
+            ],
+        };
+    }
+
+    private static void CheckParameterSet(ReadOnlySpan<byte> nalUnit, HevcNalUnitType type)
+    {
+        if (nalUnit.Length < 2 || nalUnit.Length > MaxNalUnitLength)
+        {
+            CodecThrow.Throw(CodecError.InvalidLength, "HEVC parameter set shorter than its NAL header or above the limit.");
+        }
+
+        if (HevcNal.GetType(nalUnit[0]) != type)
+        {
+            CodecThrow.Throw(CodecError.InvalidValue, "HEVC parameter set of the wrong NAL unit type.");
+        }
+    }
+
     /// <summary>Parses a record.</summary>
     /// <exception cref="CodecException">Truncated, wrong version, invalid length size, or a limit exceeded.</exception>
     public static HevcDecoderConfigurationRecord Parse(ReadOnlySpan<byte> data)

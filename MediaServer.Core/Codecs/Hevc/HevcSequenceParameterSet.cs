@@ -1,27 +1,41 @@
 namespace MediaServer.Core.Codecs.Hevc;
 
 /// <summary>
-/// The head of an HEVC sequence parameter set (ITU-T H.265 §7.3.2.2.1) up to the conformance window: enough for the
-/// cropped picture size an MP4 track header carries.
+/// The head of an HEVC sequence parameter set (ITU-T H.265 §7.3.2.2.1) up to the bit depths: the cropped picture size
+/// an MP4 track header carries and the fields an HEVCDecoderConfigurationRecord copies.
 /// </summary>
 /// <remarks>
 /// <code>
 /// u16 NAL header (type 33)
 /// u4 sps_video_parameter_set_id  u3 sps_max_sub_layers_minus1  u1 sps_temporal_id_nesting_flag
-/// profile_tier_level(1, sps_max_sub_layers_minus1)                        — §7.3.3:
-///     u2 profile_space u1 tier u5 profile_idc  u32 compatibility  u48 constraint flags  u8 level_idc
-///     { u1 sub_layer_profile_present  u1 sub_layer_level_present } × max_sub_layers_minus1
-///     [max_sub_layers_minus1 > 0: u2 reserved × (8 − max_sub_layers_minus1)]
-///     { [profile present: 88 bits] [level present: u8] } × max_sub_layers_minus1
+/// profile_tier_level(1, sps_max_sub_layers_minus1)                        — §7.3.3, <see cref="HevcProfileTierLevel"/>
 /// ue sps_seq_parameter_set_id  ue chroma_format_idc  [== 3: u1 separate_colour_plane_flag]
 /// ue pic_width_in_luma_samples  ue pic_height_in_luma_samples
-/// u1 conformance_window_flag [ue left ue right ue top ue bottom]  ...(not read)
+/// u1 conformance_window_flag [ue left ue right ue top ue bottom]
+/// ue bit_depth_luma_minus8  ue bit_depth_chroma_minus8  ...(not read)
 /// </code>
 /// </remarks>
-public readonly record struct HevcSequenceParameterSet(byte ProfileIdc, byte LevelIdc, uint ChromaFormatIdc, int Width, int Height)
+public readonly record struct HevcSequenceParameterSet(
+    HevcProfileTierLevel ProfileTierLevel,
+    byte MaxSubLayersMinus1,
+    bool TemporalIdNesting,
+    uint ChromaFormatIdc,
+    int Width,
+    int Height,
+    byte BitDepthLumaMinus8,
+    byte BitDepthChromaMinus8)
 {
     /// <summary>Largest picture side we accept, in luma samples: level 6.2 tops out at 8192 × 4320; twice that bounds a lie.</summary>
     private const uint MaxPictureSide = 16_384;
+
+    /// <summary>Largest bit_depth_*_minus8 (H.265 §7.4.3.2.1: 0..8, i.e. up to 16 bits per sample).</summary>
+    private const uint MaxBitDepthMinus8 = 8;
+
+    /// <summary>general_profile_idc.</summary>
+    public byte ProfileIdc => ProfileTierLevel.ProfileIdc;
+
+    /// <summary>general_level_idc (30 × the level: 60 = level 2).</summary>
+    public byte LevelIdc => ProfileTierLevel.LevelIdc;
 
     /// <summary>Parses an SPS NAL unit (its two header bytes included).</summary>
     /// <exception cref="CodecException">Not an SPS, truncated, or out-of-range values.</exception>
@@ -45,30 +59,8 @@ public readonly record struct HevcSequenceParameterSet(byte ProfileIdc, byte Lev
             CodecThrow.Throw(CodecError.InvalidValue, "HEVC sps_max_sub_layers_minus1 above 6.");
         }
 
-        reader.Skip(1); // sps_temporal_id_nesting_flag
-
-        // profile_tier_level: the general part is 96 bits.
-        reader.Skip(3); // general_profile_space, general_tier_flag
-        var profile = (byte)reader.ReadBits(5);
-        reader.Skip(32 + 48);
-        var level = (byte)reader.ReadBits(8);
-        Span<bool> profilePresent = stackalloc bool[8];
-        Span<bool> levelPresent = stackalloc bool[8];
-        for (var i = 0; i < maxSubLayersMinus1; i++)
-        {
-            profilePresent[i] = reader.ReadFlag();
-            levelPresent[i] = reader.ReadFlag();
-        }
-
-        if (maxSubLayersMinus1 > 0)
-        {
-            reader.Skip(2 * (8 - maxSubLayersMinus1)); // reserved_zero_2bits
-        }
-
-        for (var i = 0; i < maxSubLayersMinus1; i++)
-        {
-            reader.Skip((profilePresent[i] ? 88 : 0) + (levelPresent[i] ? 8 : 0));
-        }
+        var temporalIdNesting = reader.ReadFlag();
+        var profileTierLevel = HevcProfileTierLevel.Read(ref reader, maxSubLayersMinus1);
 
         var id = reader.ReadUe();
         if (id > 15)
@@ -109,6 +101,14 @@ public readonly record struct HevcSequenceParameterSet(byte ProfileIdc, byte Lev
             height -= (uint)cropHeight;
         }
 
-        return new HevcSequenceParameterSet(profile, level, chromaFormat, (int)width, (int)height);
+        var bitDepthLuma = reader.ReadUe();
+        var bitDepthChroma = reader.ReadUe();
+        if (bitDepthLuma > MaxBitDepthMinus8 || bitDepthChroma > MaxBitDepthMinus8)
+        {
+            CodecThrow.Throw(CodecError.InvalidValue, "HEVC SPS bit depth above 16.");
+        }
+
+        return new HevcSequenceParameterSet(
+            profileTierLevel, (byte)maxSubLayersMinus1, temporalIdNesting, chromaFormat, (int)width, (int)height, (byte)bitDepthLuma, (byte)bitDepthChroma);
     }
 }
