@@ -24,6 +24,11 @@ internal sealed class LivestreamPlaybackAuthorizer(LivestreamStore livestreams, 
     public async ValueTask<PlaybackAuthorization> AuthorizeAsync(HttpContext context, string streamId, HlsResourceKind kind)
     {
         var livestream = await livestreams.FindByPlaybackIdAsync(streamId, context.RequestAborted);
+        if (livestream is null && livestreams.WasDeleted(streamId))
+        {
+            return PlaybackAuthorization.Deny; // what is left of a deleted livestream plays for no one
+        }
+
         if (livestream is null || livestream.PlaybackPolicy != PlaybackPolicy.Signed)
         {
             return PlaybackAuthorization.Allow;

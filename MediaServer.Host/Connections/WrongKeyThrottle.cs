@@ -46,6 +46,8 @@ public sealed class WrongKeyThrottle(WrongKeyOptions options, TimeProvider time)
 
     internal int Count => _entries.Count;
 
+    internal int FailuresOf(IPAddress address) => _entries.TryGetValue(KeyOf(address), out var entry) ? Volatile.Read(ref entry.Failures) : 0;
+
     /// <summary>Counts a wrong key from <paramref name="address"/> and returns how long to wait before answering it.</summary>
     public TimeSpan RecordFailure(IPAddress? address)
     {

@@ -41,6 +41,7 @@ public sealed class LivestreamStore(Database database, TimeProvider time)
 
     private const string Columns = "id, api_key, name, record, stream_key, playback_id, playback_policy, enabled, restream_json, created_at, updated_at, version";
     private readonly ConcurrentDictionary<string, LivestreamRecord?> _byPlaybackId = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, byte> _deleted = new(StringComparer.Ordinal);
     private readonly Lock _cacheLock = new(); // a lookup's answer is cached only if no write came in between
     private long _writes; // writes through this store, under _cacheLock
     private int _cachedMisses;
@@ -186,10 +187,23 @@ public sealed class LivestreamStore(Database database, TimeProvider time)
         command.Parameters.AddWithValue("$id", livestream.Id);
         command.Parameters.AddWithValue("$k", livestream.ApiKey);
         var deleted = await command.ExecuteNonQueryAsync(cancellationToken) == 1;
+        if (_deleted.Count >= MaxCachedMisses)
+        {
+            _deleted.Clear(); // only needed while the ended stream's segments stay in memory (minutes)
+        }
+
+        _deleted[livestream.PlaybackId] = 0;
         Cache(livestream.PlaybackId, null);
         Changed?.Invoke(livestream.PlaybackId);
         return deleted;
     }
+
+    /// <summary>
+    /// Whether this playback id belonged to a livestream deleted through this store since it started (the last
+    /// <see cref="MaxCachedMisses"/> of them). Its ended live stream stays in memory for a while; having no livestream
+    /// any more must not make it public as if it were an open-mode stream.
+    /// </summary>
+    public bool WasDeleted(string playbackId) => _deleted.ContainsKey(playbackId);
 
     // After a write: the new record (null: deleted, forgotten so the next lookup reads the file), and one more write counted.
     private void Cache(string playbackId, LivestreamRecord? record)

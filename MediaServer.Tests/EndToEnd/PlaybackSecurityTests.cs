@@ -417,6 +417,25 @@ public class PlaybackSecurityTests
         Assert.That(wrongKeys.Where(k => log.Contains(k, StringComparison.Ordinal)), Is.Empty);
     }
 
+    [Test]
+    public async Task DeletedSignedLivestream_ItsEndedStreamPlaysForNoOne()
+    {
+        var (_, created, _) = await SendAsync(HttpMethod.Post, "v1/livestreams", """{"name":"doomed","playbackPolicy":"signed"}""");
+        var playlistUrl = ServerProcess.MediaPlaylistOf(Downstream(created));
+        var publish = await Ffmpeg.PublishAsync(created.GetProperty("upstreamUrl").GetString()!, seconds: 3, realtime: false);
+        Assert.That(publish.ExitCode, Is.Zero, publish.ToString());
+        using (var before = await GetAsync(playlistUrl, authorization: _apiToken))
+        {
+            Assert.That(before.StatusCode, Is.EqualTo(HttpStatusCode.OK), "the ended stream is still served for a while");
+        }
+
+        Assert.That((await SendAsync(HttpMethod.Delete, $"v1/livestreams/{created.GetProperty("id").GetString()}")).Status, Is.EqualTo(HttpStatusCode.NoContent));
+        using var anonymous = await GetAsync(playlistUrl);
+        using var owner = await GetAsync(playlistUrl, authorization: _apiToken);
+        Assert.That(anonymous.StatusCode, Is.EqualTo(HttpStatusCode.Forbidden), "no livestream any more must not mean public");
+        Assert.That(owner.StatusCode, Is.EqualTo(HttpStatusCode.Forbidden));
+    }
+
     private static async Task WaitUntilAsync(Func<Task<bool>> condition)
     {
         var stopwatch = Stopwatch.StartNew();
