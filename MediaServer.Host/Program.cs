@@ -39,6 +39,11 @@ builder.Logging.AddSimpleConsole(o =>
 var section = builder.Configuration.GetSection(MediaServerOptions.SectionName);
 builder.Services.AddOptions<MediaServerOptions>().Bind(section).ValidateOnStart();
 builder.Services.AddOptions<AuthOptions>().Bind(section.GetSection("Auth")).ValidateOnStart();
+builder.Services.AddOptions<WrongKeyOptions>().Bind(section.GetSection("Auth:WrongKeys"))
+    .Validate(static o => o.FreeAttempts >= 0 && o.MaxAddresses > 0, "MediaServer:Auth:WrongKeys: FreeAttempts must not be negative and MaxAddresses must be positive.")
+    .Validate(static o => o.InitialDelay >= TimeSpan.Zero && o.MaxDelay >= o.InitialDelay && o.MaxDelay <= TimeSpan.FromMinutes(1), "MediaServer:Auth:WrongKeys: need 0 <= InitialDelay <= MaxDelay <= 1 minute.")
+    .Validate(static o => o.ForgetAfter > TimeSpan.Zero, "MediaServer:Auth:WrongKeys:ForgetAfter must be positive.")
+    .ValidateOnStart();
 builder.Services.AddOptions<RtmpServerOptions>().Bind(section.GetSection("Rtmp"))
     .Validate(static o => o.HandshakeTimeout > TimeSpan.Zero, "MediaServer:Rtmp:HandshakeTimeout must be positive.")
     .Validate(static o => o.PublisherIdleTimeout > TimeSpan.Zero, "MediaServer:Rtmp:PublisherIdleTimeout must be positive.")
@@ -59,6 +64,7 @@ builder.Services.AddSingleton(static sp => new StreamHub(
     sp.GetRequiredService<IOptions<StreamHubOptions>>().Value,
     sp.GetRequiredService<ILoggerFactory>(),
     sp.GetRequiredService<TimeProvider>()));
+builder.Services.AddSingleton(static sp => new WrongKeyThrottle(sp.GetRequiredService<IOptions<WrongKeyOptions>>().Value, sp.GetRequiredService<TimeProvider>()));
 builder.Services.AddSingleton<IStreamResolver, LivestreamResolver>();
 builder.Services.AddSingleton<MediaServer.Hls.Serving.IPlaybackAuthorizer, LivestreamPlaybackAuthorizer>();
 builder.Services.AddSingleton(static sp => sp.GetRequiredService<IOptions<RtmpServerOptions>>().Value);

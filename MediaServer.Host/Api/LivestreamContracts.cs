@@ -49,7 +49,27 @@ public sealed record LivestreamResponse(
     string Status,
     IReadOnlyDictionary<string, string>? Diagnostics,
     DateTimeOffset CreatedAt,
-    DateTimeOffset UpdatedAt);
+    DateTimeOffset UpdatedAt,
+    long Version);
+
+/// <summary>Body of <c>POST /v1/livestreams/{id}/playback-tokens</c> (optional): the token's lifetime in seconds, 1..604800, default 3600.</summary>
+public sealed class PlaybackTokenRequest
+{
+    public long? ExpiresIn { get; set; }
+}
+
+/// <summary>
+/// A playback token (<c>aud</c> playback, <c>sub</c> the playback id, <c>exp</c> = <c>expiresAt</c>) and the
+/// livestream's playback URLs with it already appended as <c>?token=</c>.
+/// </summary>
+public sealed record PlaybackTokenResponse(
+    string Token,
+    string PlaybackId,
+    DateTimeOffset ExpiresAt,
+    long ExpiresIn,
+    string DownstreamUrl,
+    string RecordingUrl,
+    string RtmpPlaybackUrl);
 
 public sealed record PageInfo(int CurrentPage, int PerPage, int LastPage, int Total);
 
@@ -58,6 +78,8 @@ public sealed record LivestreamPage(PageInfo PageInfo, IReadOnlyList<LivestreamR
 [JsonSerializable(typeof(LivestreamRequest))]
 [JsonSerializable(typeof(LivestreamResponse))]
 [JsonSerializable(typeof(LivestreamPage))]
+[JsonSerializable(typeof(PlaybackTokenRequest))]
+[JsonSerializable(typeof(PlaybackTokenResponse))]
 [JsonSerializable(typeof(RecordingList))]
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web, UnmappedMemberHandling = JsonUnmappedMemberHandling.Skip)]
 internal sealed partial class ApiJson : JsonSerializerContext;

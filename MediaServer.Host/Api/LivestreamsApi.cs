@@ -29,6 +29,7 @@ internal static class LivestreamsApi
         group.MapPatch("/{id}", UpdateAsync).WithSummary("Update name, record, restream or playbackPolicy");
         group.MapDelete("/{id}", DeleteAsync).WithSummary("Delete a livestream (a live one is disconnected)");
         group.MapPost("/{id}/reset-stream-key", ResetStreamKeyAsync).WithSummary("Issue a new stream key");
+        group.MapPost("/{id}/playback-tokens", CreatePlaybackTokenAsync).WithSummary("Mint a playback token for this livestream's playback id (for ?token= and viewers)");
         group.MapPost("/{id}/disable", (string id, HttpContext context, LivestreamStore store, StreamHub hub, IOptions<MediaServerOptions> options, CancellationToken ct)
             => SetEnabledAsync(id, false, context, store, hub, options, ct)).WithSummary("Disable publishing (a live stream is disconnected)");
         group.MapPost("/{id}/enable", (string id, HttpContext context, LivestreamStore store, StreamHub hub, IOptions<MediaServerOptions> options, CancellationToken ct)
@@ -80,7 +81,7 @@ internal static class LivestreamsApi
     private static async Task<IResult> GetAsync(string id, HttpContext context, LivestreamStore store, StreamHub hub, IOptions<MediaServerOptions> options, CancellationToken ct)
     {
         var found = await store.GetAsync(AccessTokenFilter.ApiKeyOf(context), id, ct);
-        return found is null ? NotFound(id) : Results.Json(ToResponse(found, hub, options.Value, context.RequestServices.GetService<RestreamManager>()), ApiJson.Default.LivestreamResponse);
+        return found is null ? NotFound(id) : Answer(context, found, hub, options.Value);
     }
 
     private static async Task<IResult> UpdateAsync(string id, HttpContext context, LivestreamStore store, StreamHub hub, IOptions<MediaServerOptions> options, CancellationToken ct)
@@ -103,14 +104,14 @@ internal static class LivestreamsApi
             return invalid;
         }
 
-        var updated = await store.UpdateAsync(found with
+        var updated = await TryUpdateAsync(context, store, found, found with
         {
             Name = request!.Name ?? found.Name,
             Record = request.Record ?? found.Record,
             Restream = restream ?? found.Restream,
             PlaybackPolicy = policy ?? found.PlaybackPolicy,
         }, ct);
-        return Results.Json(ToResponse(updated, hub, options.Value, context.RequestServices.GetService<RestreamManager>()), ApiJson.Default.LivestreamResponse);
+        return updated is null ? Conflict(id) : Answer(context, updated, hub, options.Value);
     }
 
     private static async Task<IResult> DeleteAsync(string id, HttpContext context, LivestreamStore store, StreamHub hub, CancellationToken ct)
@@ -134,8 +135,8 @@ internal static class LivestreamsApi
             return NotFound(id);
         }
 
-        var updated = await store.UpdateAsync(found with { StreamKey = Guid.NewGuid().ToString("D") }, ct);
-        return Results.Json(ToResponse(updated, hub, options.Value, context.RequestServices.GetService<RestreamManager>()), ApiJson.Default.LivestreamResponse);
+        var updated = await TryUpdateAsync(context, store, found, found with { StreamKey = Guid.NewGuid().ToString("D") }, ct);
+        return updated is null ? Conflict(id) : Answer(context, updated, hub, options.Value);
     }
 
     private static async Task<IResult> SetEnabledAsync(string id, bool enabled, HttpContext context, LivestreamStore store, StreamHub hub, IOptions<MediaServerOptions> options, CancellationToken ct)
@@ -146,20 +147,103 @@ internal static class LivestreamsApi
             return NotFound(id);
         }
 
-        var updated = await store.UpdateAsync(found with { Enabled = enabled }, ct);
+        var updated = await TryUpdateAsync(context, store, found, found with { Enabled = enabled }, ct);
+        if (updated is null)
+        {
+            return Conflict(id);
+        }
+
         if (!enabled)
         {
             hub.Disconnect(found.PlaybackId);
         }
 
-        return Results.Json(ToResponse(updated, hub, options.Value, context.RequestServices.GetService<RestreamManager>()), ApiJson.Default.LivestreamResponse);
+        return Answer(context, updated, hub, options.Value);
     }
+
+    private static async Task<IResult> CreatePlaybackTokenAsync(string id, HttpContext context, LivestreamStore store, ApiKeyStore keys, IOptions<MediaServerOptions> options, TimeProvider time, CancellationToken ct)
+    {
+        var apiKey = AccessTokenFilter.ApiKeyOf(context);
+        var found = await store.GetAsync(apiKey, id, ct);
+        if (found is null)
+        {
+            return NotFound(id);
+        }
+
+        PlaybackTokenRequest? request = null;
+        if (context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpRequestBodyDetectionFeature>()?.CanHaveBody != false)
+        {
+            var (body, error) = await ReadBodyAsync(context, ApiJson.Default.PlaybackTokenRequest, ct);
+            if (error is not null)
+            {
+                return error;
+            }
+
+            request = body;
+        }
+
+        var seconds = request?.ExpiresIn ?? (long)AccessTokenValidator.DefaultPlaybackLifetime.TotalSeconds;
+        var max = (long)AccessTokenValidator.MaxPlaybackLifetime.TotalSeconds;
+        if (seconds < 1 || seconds > max)
+        {
+            return FieldError("expiresIn", $"expiresIn must be a whole number of seconds from 1 to {max} (7 days)");
+        }
+
+        // The caller's token was validated a moment ago, so the key exists; it may have been revoked since.
+        var key = await keys.FindCachedAsync(apiKey, ct);
+        if (key is null || key.IsRevoked)
+        {
+            return Results.Problem(statusCode: StatusCodes.Status401Unauthorized, title: "Unauthorized", detail: "unknown or revoked API key");
+        }
+
+        var (token, expiresAt) = AccessTokenValidator.CreatePlaybackToken(apiKey, key.Secret, found.PlaybackId, TimeSpan.FromSeconds(seconds), time);
+        var urls = PlaybackUrls.Of(found, PublicUrls.From(options.Value));
+        var query = "?token=" + Uri.EscapeDataString(token);
+        return Results.Json(
+            new PlaybackTokenResponse(token, found.PlaybackId, expiresAt, seconds, urls.Hls + query, urls.Recording + query, urls.Rtmp + query),
+            ApiJson.Default.PlaybackTokenResponse);
+    }
+
+    // A write through compare-and-swap: based on the version the client names in If-Match (an ETag from an earlier
+    // answer), else on the one just read. Null: the livestream changed in between (answered 409).
+    private static Task<LivestreamRecord?> TryUpdateAsync(HttpContext context, LivestreamStore store, LivestreamRecord found, LivestreamRecord changed, CancellationToken ct)
+    {
+        if (IfMatchVersion(context) is { } expected && expected != found.Version)
+        {
+            return Task.FromResult<LivestreamRecord?>(null);
+        }
+
+        return store.TryUpdateAsync(changed, ct);
+    }
+
+    // If-Match: "7" (the ETag this API sends), W/"7" or 7; * or anything else: no condition.
+    private static long? IfMatchVersion(HttpContext context)
+    {
+        var text = context.Request.Headers.IfMatch.ToString().Trim();
+        if (text.StartsWith("W/", StringComparison.Ordinal))
+        {
+            text = text[2..];
+        }
+
+        return long.TryParse(text.Trim('"'), NumberStyles.None, CultureInfo.InvariantCulture, out var version) ? version : null;
+    }
+
+    private static IResult Answer(HttpContext context, LivestreamRecord livestream, StreamHub hub, MediaServerOptions options)
+    {
+        context.Response.Headers.ETag = "\"" + livestream.Version.ToString(CultureInfo.InvariantCulture) + "\"";
+        return Results.Json(ToResponse(livestream, hub, options, context.RequestServices.GetService<RestreamManager>()), ApiJson.Default.LivestreamResponse);
+    }
+
+    private static IResult Conflict(string id) =>
+        Results.Problem(statusCode: StatusCodes.Status409Conflict, title: "Conflict",
+            detail: $"Livestream '{id}' was changed by another request; GET it and try again.");
 
     internal static LivestreamResponse ToResponse(LivestreamRecord l, StreamHub hub, MediaServerOptions options, RestreamManager? restream = null)
     {
         var urls = PublicUrls.From(options);
         var live = hub.Find(l.PlaybackId);
         var streamUrl = urls.RtmpBase + "/live/";
+        var playback = PlaybackUrls.Of(l, urls);
         return new LivestreamResponse(
             l.Id,
             l.Name,
@@ -167,9 +251,9 @@ internal static class LivestreamsApi
             l.StreamKey,
             streamUrl,
             streamUrl + l.StreamKey,
-            $"{urls.HttpBase}/live/{l.PlaybackId}/index.m3u8",
-            $"{urls.HttpBase}/recordings/{l.PlaybackId}/index.m3u8",
-            streamUrl + l.PlaybackId + (l.PlaybackPolicy == PlaybackPolicy.Signed ? "?token=" : ""),
+            playback.Hls,
+            playback.Recording,
+            playback.Rtmp + (l.PlaybackPolicy == PlaybackPolicy.Signed ? "?token=" : ""),
             l.Restream,
             restream?.GetStatus(l.PlaybackId, l.Restream) ?? [.. l.Restream.Select(t => RestreamTargetStatus.Idle(t.Url))],
             l.PlaybackId,
@@ -178,10 +262,15 @@ internal static class LivestreamsApi
             live is null ? "idle" : "live",
             live?.Diagnostics is { Count: > 0 } d ? d : null,
             l.CreatedAt,
-            l.UpdatedAt);
+            l.UpdatedAt,
+            l.Version);
     }
 
-    private static async Task<(LivestreamRequest? Request, IResult? Error)> ReadBodyAsync(HttpContext context, CancellationToken ct)
+    private static Task<(LivestreamRequest? Request, IResult? Error)> ReadBodyAsync(HttpContext context, CancellationToken ct) =>
+        ReadBodyAsync(context, ApiJson.Default.LivestreamRequest, ct);
+
+    private static async Task<(T? Request, IResult? Error)> ReadBodyAsync<T>(HttpContext context, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> type, CancellationToken ct)
+        where T : class
     {
         if (context.Request.ContentLength > MaxBodyBytes)
         {
@@ -190,7 +279,7 @@ internal static class LivestreamsApi
 
         try
         {
-            var request = await JsonSerializer.DeserializeAsync(context.Request.Body, ApiJson.Default.LivestreamRequest, ct);
+            var request = await JsonSerializer.DeserializeAsync(context.Request.Body, type, ct);
             return request is null ? (null, FieldError("body", "the body must be a JSON object")) : (request, null);
         }
         catch (JsonException e)

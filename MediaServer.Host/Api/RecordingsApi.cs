@@ -144,7 +144,7 @@ internal static class RecordingsApi
 
         var bytes = Encoding.UTF8.GetBytes(text);
         response.ContentType = PlaylistContentType;
-        response.Headers.CacheControl = "no-cache";
+        response.Headers.CacheControl = authorization.IsPrivate ? HlsEndpoints.PrivatePlaylistCacheControl : HlsEndpoints.PlaylistCacheControl;
         response.ContentLength = bytes.Length;
         await response.Body.WriteAsync(bytes, context.RequestAborted);
     }
@@ -174,8 +174,9 @@ internal static class RecordingsApi
             return Results.StatusCode(authorization.NeedsCredentials ? StatusCodes.Status401Unauthorized : StatusCodes.Status403Forbidden);
         }
 
-        // A session id names one run of a stream, and segment files are never rewritten: immutable.
-        context.Response.Headers.CacheControl = "public, max-age=31536000, immutable";
+        // A session id names one run of a stream, and segment files are never rewritten: immutable. A signed
+        // livestream's are for this viewer only: private, so no shared cache hands them to anyone else.
+        context.Response.Headers.CacheControl = authorization.IsPrivate ? HlsEndpoints.PrivateSegmentCacheControl : HlsEndpoints.SegmentCacheControl;
         return Results.File(path, "video/mp2t", enableRangeProcessing: true);
     }
 

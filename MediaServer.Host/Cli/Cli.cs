@@ -9,7 +9,8 @@ namespace MediaServer.Host.Cli;
 /// <summary>
 /// Command-line verbs of the server binary, for quick starts and scripts:
 /// <c>apikey create [--name N]</c>, <c>apikey list</c>, <c>apikey revoke KEY</c>,
-/// <c>token --apikey KEY [--secret S] [--expires 24h]</c>. They work on the same database as the server
+/// <c>token --apikey KEY [--secret S] [--expires 24h]</c> (an API token),
+/// <c>token --apikey KEY --playback-id P [--expires 1h]</c> (a playback token for one playback id). They work on the same database as the server
 /// (configuration keys such as <c>--MediaServer:DataDirectory=...</c> apply).
 /// </summary>
 internal static class Cli
@@ -88,7 +89,21 @@ internal static class Cli
             secret = stored.Secret;
         }
 
-        var expires = Option(rest, "--expires") is { } text ? ParseDuration(text) : TimeSpan.FromHours(24);
+        var expiresText = Option(rest, "--expires");
+        if (Option(rest, "--playback-id") is { } playbackId)
+        {
+            // A playback token: opens this one playback id (HLS, recordings, RTMP play; in a URL too), never the API.
+            var lifetime = expiresText is null ? AccessTokenValidator.DefaultPlaybackLifetime : ParseDuration(expiresText);
+            if (lifetime is not { } l || l > AccessTokenValidator.MaxPlaybackLifetime)
+            {
+                throw new ArgumentException($"--expires '{expiresText}': a playback token expires within 7d (e.g. 1h, 7d)");
+            }
+
+            await output.WriteLineAsync(AccessTokenValidator.CreatePlaybackToken(apiKey, secret, playbackId, l, TimeProvider.System).Token);
+            return 0;
+        }
+
+        var expires = expiresText is not null ? ParseDuration(expiresText) : TimeSpan.FromHours(24);
         await output.WriteLineAsync(AccessTokenValidator.CreateToken(apiKey, secret, expires, TimeProvider.System));
         return 0;
     }
@@ -141,7 +156,9 @@ internal static class Cli
                    MediaServer apikey create [--name N]                      create an API key + secret (printed once, as JSON)
                    MediaServer apikey list                                   list API keys
                    MediaServer apikey revoke KEY                             revoke an API key
-                   MediaServer token --apikey KEY [--secret S] [--expires 24h|never]   print an access token
+                   MediaServer token --apikey KEY [--secret S] [--expires 24h|never]   print an API token
+                   MediaServer token --apikey KEY --playback-id P [--secret S] [--expires 1h]
+                                                                     print a playback token (at most 7d) for ?token=
             """);
         return 2;
     }

@@ -18,3 +18,12 @@ internal readonly record struct PublicUrls(string HttpBase, string RtmpBase)
         return new PublicUrls(httpBase, rtmp);
     }
 }
+
+/// <summary>Where a livestream plays, without a token: HLS (multivariant playlist), the latest recording, RTMP.</summary>
+internal readonly record struct PlaybackUrls(string Hls, string Recording, string Rtmp)
+{
+    public static PlaybackUrls Of(Data.LivestreamRecord livestream, PublicUrls urls) => new(
+        $"{urls.HttpBase}/live/{livestream.PlaybackId}/index.m3u8",
+        $"{urls.HttpBase}/recordings/{livestream.PlaybackId}/index.m3u8",
+        $"{urls.RtmpBase}/live/{livestream.PlaybackId}");
+}

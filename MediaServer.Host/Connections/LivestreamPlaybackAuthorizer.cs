@@ -5,12 +5,17 @@ using MediaServer.Host.Data;
 namespace MediaServer.Host.Connections;
 
 /// <summary>
-/// HLS playback rules of stored livestreams. Public livestreams (and open-mode streams, which have no
-/// stored livestream) play for everyone. A signed livestream needs an access token of the API key that owns
-/// it, sent as the <c>Authorization</c> header (raw or <c>Bearer</c>, as hls.js <c>xhrSetup</c> does) or as
-/// <c>?token=</c> (for players that cannot set headers, such as Safari's native player). A token that came
-/// in the query is carried into the segment URIs of the playlist, since such players do not repeat it.
-/// No or an invalid token is 401; a valid token of another API key is 403.
+/// HLS playback rules of stored livestreams (live and recordings). Public livestreams (and open-mode streams,
+/// which have no stored livestream) play for everyone. A signed livestream needs either
+/// <list type="bullet">
+/// <item>a playback token for its playback id, in the <c>Authorization</c> header or as <c>?token=</c> (for players
+/// that cannot set headers, such as Safari's native player), or</item>
+/// <item>an API token of the API key that owns it, in the <c>Authorization</c> header only (raw or <c>Bearer</c>, as
+/// hls.js <c>xhrSetup</c> and the product page's video.js snippet send it).</item>
+/// </list>
+/// A token that came in the query is carried into every URI of the playlist, since such players do not repeat it.
+/// No, an invalid or an expired token, or an API token in the URL, is 401; a valid token of another API key or a
+/// playback token for another playback id is 403.
 /// </summary>
 internal sealed class LivestreamPlaybackAuthorizer(LivestreamStore livestreams, AccessTokenValidator tokens) : IPlaybackAuthorizer
 {
@@ -19,6 +24,11 @@ internal sealed class LivestreamPlaybackAuthorizer(LivestreamStore livestreams, 
     public async ValueTask<PlaybackAuthorization> AuthorizeAsync(HttpContext context, string streamId, HlsResourceKind kind)
     {
         var livestream = await livestreams.FindByPlaybackIdAsync(streamId, context.RequestAborted);
+        if (livestream is null && livestreams.WasDeleted(streamId))
+        {
+            return PlaybackAuthorization.Deny; // what is left of a deleted livestream plays for no one
+        }
+
         if (livestream is null || livestream.PlaybackPolicy != PlaybackPolicy.Signed)
         {
             return PlaybackAuthorization.Allow;
@@ -26,26 +36,32 @@ internal sealed class LivestreamPlaybackAuthorizer(LivestreamStore livestreams, 
 
         string? header = context.Request.Headers.Authorization;
         string? query = context.Request.Query[TokenQueryName];
-        var credential = string.IsNullOrWhiteSpace(header) ? query : header;
+        var fromHeader = !string.IsNullOrWhiteSpace(header);
+        var credential = fromHeader ? header : query;
         if (string.IsNullOrWhiteSpace(credential))
         {
             return PlaybackAuthorization.Challenge;
         }
 
-        var validation = await tokens.ValidateAsync(credential, context.RequestAborted);
+        var validation = await tokens.ValidatePlaybackAsync(credential, fromHeader ? CredentialSource.Header : CredentialSource.Url, context.RequestAborted);
         if (!validation.IsValid)
         {
             return PlaybackAuthorization.Challenge;
         }
 
-        if (!string.Equals(validation.ApiKey, livestream.ApiKey, StringComparison.Ordinal))
+        if (!Opens(validation, livestream))
         {
             return PlaybackAuthorization.Deny;
         }
 
-        var carryToken = kind == HlsResourceKind.Playlist && ReferenceEquals(credential, query);
+        var carryToken = kind == HlsResourceKind.Playlist && !fromHeader;
         return carryToken
             ? new PlaybackAuthorization(true, TokenQueryName + "=" + Uri.EscapeDataString(query!), IsPrivate: true)
             : PlaybackAuthorization.AllowPrivate;
     }
+
+    /// <summary>A valid token opens a livestream when its key owns it and, for a playback token, it names its playback id.</summary>
+    public static bool Opens(TokenValidation validation, LivestreamRecord livestream) =>
+        string.Equals(validation.ApiKey, livestream.ApiKey, StringComparison.Ordinal)
+        && (!validation.IsPlaybackToken || string.Equals(validation.PlaybackId, livestream.PlaybackId, StringComparison.Ordinal));
 }

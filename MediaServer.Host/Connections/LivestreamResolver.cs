@@ -1,5 +1,4 @@
 using System.Net;
-using System.Threading.RateLimiting;
 using MediaServer.Core.Streams;
 using MediaServer.Host.Auth;
 using MediaServer.Host.Data;
@@ -12,32 +11,16 @@ namespace MediaServer.Host.Connections;
 /// While no API key exists at all, the server is in open mode: any key under <c>live</c> publishes and is
 /// its own stream id, so a fresh install works for a first test (a warning says so at start-up).
 /// </summary>
-internal sealed class LivestreamResolver : IStreamResolver, IDisposable
+internal sealed class LivestreamResolver(
+    LivestreamStore livestreams,
+    ApiKeyStore keys,
+    AccessTokenValidator tokens,
+    WrongKeyThrottle wrongKeys,
+    ILogger<LivestreamResolver> logger,
+    TimeProvider time) : IStreamResolver
 {
-    /// <summary>Failed publish attempts allowed per client address per minute: enough for typos, far too few to guess keys.</summary>
-    public const int FailedPublishAttemptsPerMinute = 10;
-
-    private readonly LivestreamStore _livestreams;
-    private readonly ApiKeyStore _keys;
-    private readonly AccessTokenValidator _tokens;
-    private readonly ILogger _logger;
-    private readonly PartitionedRateLimiter<string> _failures;
     private readonly OpenStreamResolver _open = new();
-
-    public LivestreamResolver(LivestreamStore livestreams, ApiKeyStore keys, AccessTokenValidator tokens, ILogger<LivestreamResolver> logger, TimeProvider time)
-    {
-        _livestreams = livestreams;
-        _keys = keys;
-        _tokens = tokens;
-        _logger = logger;
-        _failures = PartitionedRateLimiter.Create<string, string>(address => RateLimitPartition.GetFixedWindowLimiter(address, _ => new FixedWindowRateLimiterOptions
-        {
-            PermitLimit = FailedPublishAttemptsPerMinute,
-            Window = TimeSpan.FromMinutes(1),
-            QueueLimit = 0,
-        }));
-        _ = time;
-    }
+    private int _warnedOpen;
 
     public async ValueTask<StreamResolution> ResolvePublishAsync(StreamRequest request, CancellationToken cancellationToken)
     {
@@ -46,20 +29,22 @@ internal sealed class LivestreamResolver : IStreamResolver, IDisposable
             return await _open.ResolvePublishAsync(request, cancellationToken);
         }
 
-        var address = HostOf(request.RemoteAddress);
-        if (_failures.GetStatistics(address)?.CurrentAvailablePermits == 0)
-        {
-            return StreamResolution.Refuse(StreamRefusal.Unauthorized, "Too many failed publish attempts from this address; try again in a minute.");
-        }
-
-        var refusal = await CheckPublishAsync(request, cancellationToken);
+        var (refusal, livestream) = await CheckPublishAsync(request, cancellationToken);
         if (refusal is { } refused)
         {
-            using var lease = _failures.AttemptAcquire(address);
+            // Counted and its delay decided in one step; only unknown keys wait, so a correct key never does (one of a
+            // disabled livestream or a revoked API key is refused at once: it is no guess).
+            var delay = livestream is null ? wrongKeys.RecordFailure(AddressOf(request.RemoteAddress)) : TimeSpan.Zero;
+            logger.LogInformation("Publish from {Remote} refused (key {KeyHash}): {Reason}; answered after {DelayMs} ms",
+                request.RemoteAddress, StreamKeyHash.Of(request.Name), refused.Message, (long)delay.TotalMilliseconds);
+            if (delay > TimeSpan.Zero)
+            {
+                await Task.Delay(delay, time, cancellationToken);
+            }
+
             return refused;
         }
 
-        var livestream = await _livestreams.FindByStreamKeyAsync(request.Name, cancellationToken);
         return StreamResolution.Accept(livestream!.PlaybackId);
     }
 
@@ -75,7 +60,7 @@ internal sealed class LivestreamResolver : IStreamResolver, IDisposable
             return StreamResolution.Refuse(StreamRefusal.BadName, "No such stream.");
         }
 
-        var livestream = await _livestreams.FindByPlaybackIdAsync(request.Name, cancellationToken);
+        var livestream = await livestreams.FindByPlaybackIdAsync(request.Name, cancellationToken);
         if (livestream is null)
         {
             return StreamResolution.Refuse(StreamRefusal.BadName, "No such stream.");
@@ -83,69 +68,60 @@ internal sealed class LivestreamResolver : IStreamResolver, IDisposable
 
         if (livestream.PlaybackPolicy == PlaybackPolicy.Signed)
         {
+            // RTMP has no headers: the token comes in the URL, so it must be a playback token for this playback id.
             var token = QueryValue(request.Query, "token");
-            var validation = await _tokens.ValidateAsync(token, cancellationToken);
-            if (!validation.IsValid || validation.ApiKey != livestream.ApiKey)
+            var validation = await tokens.ValidatePlaybackAsync(token, CredentialSource.Url, cancellationToken);
+            if (!validation.IsValid || !LivestreamPlaybackAuthorizer.Opens(validation, livestream))
             {
-                return StreamResolution.Refuse(StreamRefusal.Unauthorized, "This stream needs a valid access token (?token=...).");
+                return StreamResolution.Refuse(StreamRefusal.Unauthorized, "This stream needs a playback token for it (?token=...).");
             }
         }
 
         return StreamResolution.Accept(livestream.PlaybackId);
     }
 
-    public void Dispose() => _failures.Dispose();
-
-    private async Task<StreamResolution?> CheckPublishAsync(StreamRequest request, CancellationToken cancellationToken)
+    // The refusal, if any, and the livestream the key names (null: no such key, a wrong guess).
+    private async Task<(StreamResolution? Refusal, LivestreamRecord? Livestream)> CheckPublishAsync(StreamRequest request, CancellationToken cancellationToken)
     {
         if (request.App != OpenStreamResolver.LiveApp)
         {
-            return StreamResolution.Refuse(StreamRefusal.BadName, $"Unknown application '{request.App}'; publish to rtmp://host/live/<stream key>.");
+            return (StreamResolution.Refuse(StreamRefusal.BadName, $"Unknown application '{request.App}'; publish to rtmp://host/live/<stream key>."), null);
         }
 
-        var livestream = await _livestreams.FindByStreamKeyAsync(request.Name, cancellationToken);
+        var livestream = await livestreams.FindByStreamKeyAsync(request.Name, cancellationToken);
         if (livestream is null)
         {
-            return StreamResolution.Refuse(StreamRefusal.BadName, "Unknown stream key.");
+            return (StreamResolution.Refuse(StreamRefusal.BadName, "Unknown stream key."), null);
         }
 
         if (!livestream.Enabled)
         {
-            return StreamResolution.Refuse(StreamRefusal.Unauthorized, "This livestream is disabled.");
+            return (StreamResolution.Refuse(StreamRefusal.Unauthorized, "This livestream is disabled."), livestream);
         }
 
-        var owner = await _keys.FindCachedAsync(livestream.ApiKey, cancellationToken);
+        var owner = await keys.FindCachedAsync(livestream.ApiKey, cancellationToken);
         if (owner is null || owner.IsRevoked)
         {
-            return StreamResolution.Refuse(StreamRefusal.Unauthorized, "The API key that owns this livestream was revoked.");
+            return (StreamResolution.Refuse(StreamRefusal.Unauthorized, "The API key that owns this livestream was revoked."), livestream);
         }
 
-        return null;
+        return (null, livestream);
     }
 
-    private bool _warnedOpen;
-
+    // Open while no API key exists at all: a cached EXISTS (ApiKeyStore.AnyKeyExistsAsync), not a read of every key.
     private async ValueTask<bool> IsOpenModeAsync(CancellationToken cancellationToken)
     {
-        var open = (await _keys.ListAsync(cancellationToken)).Count == 0;
-        if (open && !_warnedOpen)
+        var open = !await keys.AnyKeyExistsAsync(cancellationToken);
+        if (open && Interlocked.Exchange(ref _warnedOpen, 1) == 0)
         {
-            _warnedOpen = true;
-            _logger.LogWarning("No API key exists yet: publishing is open to any stream key under /live. Create one with `apikey create` to require stored stream keys.");
+            logger.LogWarning("No API key exists yet: publishing is open to any stream key under /live. Create one with `apikey create` to require stored stream keys.");
         }
 
         return open;
     }
 
-    private static string HostOf(string? remote)
-    {
-        if (remote is null)
-        {
-            return "";
-        }
-
-        return IPEndPoint.TryParse(remote, out var endpoint) ? endpoint.Address.ToString() : remote;
-    }
+    private static IPAddress? AddressOf(string? remote) =>
+        remote is not null && IPEndPoint.TryParse(remote, out var endpoint) ? endpoint.Address : null;
 
     internal static string? QueryValue(string? query, string name)
     {

@@ -47,6 +47,7 @@ public sealed class ApiKeyStore(Database database, TimeProvider time)
         await command.ExecuteNonQueryAsync(cancellationToken);
         Interlocked.Increment(ref _generation);
         _cache.TryRemove(record.ApiKey, out _);
+        _anyKey = true;
         return record;
     }
 
@@ -96,6 +97,50 @@ public sealed class ApiKeyStore(Database database, TimeProvider time)
         }
 
         return record;
+    }
+
+    /// <summary>
+    /// How long "no API key exists" is believed (<see cref="AnyKeyExistsAsync"/>). Keys are created from the CLI, in
+    /// another process, so the server must see the first one soon; once one exists, it exists for good (keys are
+    /// revoked, never deleted).
+    /// </summary>
+    public static readonly TimeSpan NoKeyRecheck = TimeSpan.FromSeconds(1);
+
+    private volatile bool _anyKey;
+    private long _noKeyAt = long.MinValue;
+
+    /// <summary>
+    /// Whether any API key (revoked or not) exists: <c>SELECT EXISTS</c>, read at most once per <see cref="NoKeyRecheck"/>
+    /// while none does and never again once one does. Decides open mode on every publish, so it reads no rows.
+    /// </summary>
+    public async ValueTask<bool> AnyKeyExistsAsync(CancellationToken cancellationToken = default)
+    {
+        if (_anyKey)
+        {
+            return true;
+        }
+
+        var checkedAt = Interlocked.Read(ref _noKeyAt);
+        if (checkedAt != long.MinValue && time.GetElapsedTime(checkedAt) < NoKeyRecheck)
+        {
+            return false;
+        }
+
+        var at = time.GetTimestamp();
+        await using var connection = await database.OpenAsync(cancellationToken);
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT EXISTS (SELECT 1 FROM api_keys)";
+        var exists = Convert.ToInt64(await command.ExecuteScalarAsync(cancellationToken), CultureInfo.InvariantCulture) != 0;
+        if (exists)
+        {
+            _anyKey = true;
+        }
+        else
+        {
+            Interlocked.Exchange(ref _noKeyAt, at);
+        }
+
+        return exists;
     }
 
     public async Task<IReadOnlyList<ApiKeyRecord>> ListAsync(CancellationToken cancellationToken = default)

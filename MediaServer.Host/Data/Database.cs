@@ -37,6 +37,12 @@ public sealed class Database
         );
         CREATE INDEX livestreams_by_key ON livestreams(api_key, created_at);
         """,
+
+        // 2: a version per livestream for compare-and-swap updates (LivestreamStore.TryUpdateAsync); rows of version 1
+        // so far get 1.
+        """
+        ALTER TABLE livestreams ADD COLUMN version INTEGER NOT NULL DEFAULT 1;
+        """,
     ];
 
     public Database(string dataDirectory)

@@ -26,7 +26,8 @@ public sealed record LivestreamRecord(
     bool Enabled,
     IReadOnlyList<RestreamTarget> Restream,
     DateTimeOffset CreatedAt,
-    DateTimeOffset UpdatedAt);
+    DateTimeOffset UpdatedAt,
+    long Version = 1);
 
 /// <summary>
 /// Livestreams, each owned by one API key. Lookups by playback id (every HLS request) are served from an
@@ -38,10 +39,11 @@ public sealed class LivestreamStore(Database database, TimeProvider time)
     /// <summary>Misses remembered at most; past this they are all forgotten (random ids must not grow the index).</summary>
     public const int MaxCachedMisses = 10_000;
 
-    private const string Columns = "id, api_key, name, record, stream_key, playback_id, playback_policy, enabled, restream_json, created_at, updated_at";
+    private const string Columns = "id, api_key, name, record, stream_key, playback_id, playback_policy, enabled, restream_json, created_at, updated_at, version";
     private readonly ConcurrentDictionary<string, LivestreamRecord?> _byPlaybackId = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, byte> _deleted = new(StringComparer.Ordinal);
     private readonly Lock _cacheLock = new(); // a lookup's answer is cached only if no write came in between
-    private long _version; // writes through this store, under _cacheLock
+    private long _writes; // writes through this store, under _cacheLock
     private int _cachedMisses;
 
     /// <summary>
@@ -67,7 +69,7 @@ public sealed class LivestreamStore(Database database, TimeProvider time)
             UpdatedAt: now);
         await using var connection = await database.OpenAsync(cancellationToken);
         await using var command = connection.CreateCommand();
-        command.CommandText = $"INSERT INTO livestreams ({Columns}) VALUES ($id, $k, $n, $r, $sk, $pid, $pp, $e, $rs, $c, $u)";
+        command.CommandText = $"INSERT INTO livestreams ({Columns}) VALUES ($id, $k, $n, $r, $sk, $pid, $pp, $e, $rs, $c, $u, $ver)";
         Bind(command, livestream);
         await command.ExecuteNonQueryAsync(cancellationToken);
         Cache(livestream.PlaybackId, livestream);
@@ -91,12 +93,12 @@ public sealed class LivestreamStore(Database database, TimeProvider time)
             return cached;
         }
 
-        var version = Interlocked.Read(ref _version);
+        var writes = Interlocked.Read(ref _writes);
         var found = await QuerySingleAsync("playback_id = $v", playbackId, cancellationToken);
         var newMiss = false;
         lock (_cacheLock)
         {
-            if (_version != version)
+            if (_writes != writes)
             {
                 return found; // a write came in while we read: it may have changed or deleted this row
             }
@@ -145,22 +147,37 @@ public sealed class LivestreamStore(Database database, TimeProvider time)
         return (items, total);
     }
 
-    public async Task<LivestreamRecord> UpdateAsync(LivestreamRecord livestream, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Writes <paramref name="livestream"/> if the stored row still has its <see cref="LivestreamRecord.Version"/>
+    /// (compare-and-swap), as the next version. Null when another write came first (or the row is gone): the caller
+    /// lost the race and re-reads, so a PATCH racing a stream-key reset cannot write the old key back.
+    /// </summary>
+    public async Task<LivestreamRecord?> TryUpdateAsync(LivestreamRecord livestream, CancellationToken cancellationToken = default)
     {
-        var updated = livestream with { UpdatedAt = time.GetUtcNow() };
+        var updated = livestream with { UpdatedAt = time.GetUtcNow(), Version = livestream.Version + 1 };
         await using var connection = await database.OpenAsync(cancellationToken);
         await using var command = connection.CreateCommand();
         command.CommandText = """
             UPDATE livestreams SET name = $n, record = $r, stream_key = $sk, playback_id = $pid, playback_policy = $pp,
-              enabled = $e, restream_json = $rs, updated_at = $u
-            WHERE id = $id AND api_key = $k
+              enabled = $e, restream_json = $rs, updated_at = $u, version = $ver
+            WHERE id = $id AND api_key = $k AND version = $expected
             """;
         Bind(command, updated);
-        await command.ExecuteNonQueryAsync(cancellationToken);
+        command.Parameters.AddWithValue("$expected", livestream.Version);
+        if (await command.ExecuteNonQueryAsync(cancellationToken) != 1)
+        {
+            return null;
+        }
+
         Cache(updated.PlaybackId, updated);
         Changed?.Invoke(updated.PlaybackId);
         return updated;
     }
+
+    /// <summary>As <see cref="TryUpdateAsync"/>, for callers that hold the latest version; a lost race throws.</summary>
+    public async Task<LivestreamRecord> UpdateAsync(LivestreamRecord livestream, CancellationToken cancellationToken = default) =>
+        await TryUpdateAsync(livestream, cancellationToken)
+        ?? throw new InvalidOperationException($"Livestream {livestream.Id} changed since version {livestream.Version} was read.");
 
     public async Task<bool> DeleteAsync(LivestreamRecord livestream, CancellationToken cancellationToken = default)
     {
@@ -170,17 +187,30 @@ public sealed class LivestreamStore(Database database, TimeProvider time)
         command.Parameters.AddWithValue("$id", livestream.Id);
         command.Parameters.AddWithValue("$k", livestream.ApiKey);
         var deleted = await command.ExecuteNonQueryAsync(cancellationToken) == 1;
+        if (_deleted.Count >= MaxCachedMisses)
+        {
+            _deleted.Clear(); // only needed while the ended stream's segments stay in memory (minutes)
+        }
+
+        _deleted[livestream.PlaybackId] = 0;
         Cache(livestream.PlaybackId, null);
         Changed?.Invoke(livestream.PlaybackId);
         return deleted;
     }
 
-    // After a write: the new record (null: deleted, forgotten so the next lookup reads the file), and a new version.
+    /// <summary>
+    /// Whether this playback id belonged to a livestream deleted through this store since it started (the last
+    /// <see cref="MaxCachedMisses"/> of them). Its ended live stream stays in memory for a while; having no livestream
+    /// any more must not make it public as if it were an open-mode stream.
+    /// </summary>
+    public bool WasDeleted(string playbackId) => _deleted.ContainsKey(playbackId);
+
+    // After a write: the new record (null: deleted, forgotten so the next lookup reads the file), and one more write counted.
     private void Cache(string playbackId, LivestreamRecord? record)
     {
         lock (_cacheLock)
         {
-            _version++;
+            _writes++;
             if (record is null)
             {
                 _byPlaybackId.TryRemove(playbackId, out _);
@@ -229,6 +259,7 @@ public sealed class LivestreamStore(Database database, TimeProvider time)
         command.Parameters.AddWithValue("$rs", JsonSerializer.Serialize(l.Restream, DataJson.Default.IReadOnlyListRestreamTarget));
         command.Parameters.AddWithValue("$c", ApiKeyStore.Format(l.CreatedAt));
         command.Parameters.AddWithValue("$u", ApiKeyStore.Format(l.UpdatedAt));
+        command.Parameters.AddWithValue("$ver", l.Version);
     }
 
     private static LivestreamRecord Read(SqliteDataReader r) => new(
@@ -242,7 +273,8 @@ public sealed class LivestreamStore(Database database, TimeProvider time)
         r.GetInt64(7) != 0,
         JsonSerializer.Deserialize(r.GetString(8), DataJson.Default.IReadOnlyListRestreamTarget) ?? [],
         ApiKeyStore.Parse(r.GetString(9)),
-        ApiKeyStore.Parse(r.GetString(10)));
+        ApiKeyStore.Parse(r.GetString(10)),
+        r.GetInt64(11));
 }
 
 [System.Text.Json.Serialization.JsonSerializable(typeof(IReadOnlyList<RestreamTarget>))]

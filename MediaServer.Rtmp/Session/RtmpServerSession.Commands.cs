@@ -112,7 +112,8 @@ public sealed partial class RtmpServerSession
         if (!resolution.IsAccepted)
         {
             var code = resolution.Refusal == StreamRefusal.Unauthorized ? "NetStream.Publish.Unauthorized" : "NetStream.Publish.BadName";
-            _logger.LogInformation("RTMP {Remote}: publish to '{App}/{Name}' refused: {Code} {Message}", _remoteAddress, _application?.Name, name, code, resolution.Message);
+            // The name is the stream key, a publishing credential: the log gets its hash only.
+            _logger.LogInformation("RTMP {Remote}: publish to '{App}/{KeyHash}' refused: {Code} {Message}", _remoteAddress, _application?.Name, StreamKeyHash.Of(name), code, resolution.Message);
             await RefuseAsync(messageStreamId, code, resolution.Message ?? "Publishing refused.").ConfigureAwait(false);
             return;
         }

@@ -124,4 +124,55 @@ public class AccessTokenValidatorTests
         Assert.That((await Validator(requireExpiration: false).ValidateAsync(token)).IsValid, Is.True);
         Assert.That((await Validator(requireExpiration: true).ValidateAsync(token)).IsValid, Is.False);
     }
+
+    private string Playback(string playbackId, int expiresIn = 600, string audience = "playback") =>
+        Jwt.Sign("""{"alg":"HS256","typ":"JWT"}""",
+            $$"""{"apikey":"{{_key.ApiKey}}","aud":"{{audience}}","sub":"{{playbackId}}","exp":{{Jwt.Now(expiresIn)}}}""", _key.Secret);
+
+    [Test]
+    public async Task PlaybackToken_OpensPlaybackInHeaderAndUrl_NeverTheApi()
+    {
+        var token = Playback("p1");
+        var header = await Validator().ValidatePlaybackAsync(token, CredentialSource.Header);
+        var url = await Validator().ValidatePlaybackAsync(token, CredentialSource.Url);
+        var api = await Validator().ValidateAsync(token);
+        Assert.Multiple(() =>
+        {
+            Assert.That(header.IsValid && header.PlaybackId == "p1" && header.ApiKey == _key.ApiKey, Is.True, header.Error);
+            Assert.That(url.IsValid && url.PlaybackId == "p1", Is.True, url.Error);
+            Assert.That(api.IsValid, Is.False);
+            Assert.That(api.Error, Does.Contain("playback token"));
+        });
+    }
+
+    [Test]
+    public async Task ApiToken_OpensPlaybackInTheHeaderOnly()
+    {
+        var token = Jwt.Sign("""{"alg":"HS256","typ":"JWT"}""", $$"""{"apikey":"{{_key.ApiKey}}"}""", _key.Secret);
+        var header = await Validator().ValidatePlaybackAsync(token, CredentialSource.Header);
+        var url = await Validator().ValidatePlaybackAsync("Bearer " + token, CredentialSource.Url);
+        Assert.That(header.IsValid && !header.IsPlaybackToken, Is.True, header.Error);
+        Assert.That(url.IsValid, Is.False);
+        Assert.That(url.Error, Does.Contain("URL"));
+    }
+
+    [Test]
+    public async Task PlaybackToken_WithoutExpOrSub_OrExpired_IsRefused()
+    {
+        var noExp = Jwt.Sign("""{"alg":"HS256"}""", $$"""{"apikey":"{{_key.ApiKey}}","aud":"playback","sub":"p1"}""", _key.Secret);
+        var noSub = Jwt.Sign("""{"alg":"HS256"}""", $$"""{"apikey":"{{_key.ApiKey}}","aud":"playback","exp":{{Jwt.Now(600)}}}""", _key.Secret);
+        foreach (var token in new[] { noExp, noSub, Playback("p1", expiresIn: -3600) })
+        {
+            Assert.That((await Validator(requireExpiration: false).ValidatePlaybackAsync(token, CredentialSource.Url)).IsValid, Is.False, token);
+        }
+    }
+
+    [Test]
+    public async Task PlaybackTokenFromCreate_IsAccepted_WithItsExpiry()
+    {
+        var (token, expiresAt) = AccessTokenValidator.CreatePlaybackToken(_key.ApiKey, _key.Secret, "p9", TimeSpan.FromMinutes(5), TimeProvider.System);
+        var result = await Validator().ValidatePlaybackAsync(token, CredentialSource.Url);
+        Assert.That(result.PlaybackId, Is.EqualTo("p9"), result.Error);
+        Assert.That(expiresAt - DateTimeOffset.UtcNow, Is.InRange(TimeSpan.FromMinutes(4), TimeSpan.FromMinutes(5)));
+    }
 }

@@ -75,4 +75,28 @@ public class ApiKeyStoreTests
         Assert.That(await _keys.FindCachedAsync(claim + new string('x', 6000)), Is.Null);
         Assert.That(_keys.CachedKeys, Is.Zero);
     }
+
+    [Test]
+    public async Task AnyKeyExists_SeesAKeyMadeByAnotherProcess_WithinTheRecheck_AndStaysTrue()
+    {
+        Assert.That(await _keys.AnyKeyExistsAsync(), Is.False);
+
+        // The CLI is another process: its store is not this one.
+        var cli = await new ApiKeyStore(_database, TimeProvider.System).CreateAsync("cli");
+        Assert.That(await _keys.AnyKeyExistsAsync(), Is.False, "a miss is believed for a moment");
+        _time.Advance(ApiKeyStore.NoKeyRecheck);
+        Assert.That(await _keys.AnyKeyExistsAsync(), Is.True);
+
+        await _keys.RevokeAsync(cli.ApiKey);
+        _time.Advance(TimeSpan.FromHours(1));
+        Assert.That(await _keys.AnyKeyExistsAsync(), Is.True, "a revoked key still ends open mode");
+    }
+
+    [Test]
+    public async Task AnyKeyExists_KeyCreatedThroughThisStore_IsSeenAtOnce()
+    {
+        Assert.That(await _keys.AnyKeyExistsAsync(), Is.False);
+        await _keys.CreateAsync("here");
+        Assert.That(await _keys.AnyKeyExistsAsync(), Is.True);
+    }
 }

@@ -41,6 +41,41 @@ public class LivestreamStoreTests
         Assert.That((await store.FindByPlaybackIdAsync(deleted.PlaybackId))?.Name, Is.EqualTo("back"));
     }
 
+    [Test]
+    public async Task TryUpdate_FromAStaleVersion_WritesNothing()
+    {
+        using var folder = MediaTestData.TempDirectory("livestream-store-cas");
+        var (_, store, apiKey, _) = await StoreWithADeletedLivestreamAsync(folder);
+        var read = await store.CreateAsync(apiKey, "a", record: false, PlaybackPolicy.Public, []);
+        var reset = await store.TryUpdateAsync(read with { StreamKey = "new-key" });
+        Assert.That(reset?.Version, Is.EqualTo(read.Version + 1));
+
+        // A write based on the first read (the old key in it) loses instead of writing the old key back.
+        Assert.That(await store.TryUpdateAsync(read with { Name = "renamed" }), Is.Null);
+        var stored = await store.GetAsync(apiKey, read.Id);
+        Assert.That((stored!.StreamKey, stored.Name, stored.Version), Is.EqualTo(("new-key", "a", read.Version + 1)));
+        Assert.That((await store.FindByPlaybackIdAsync(read.PlaybackId))?.Version, Is.EqualTo(stored.Version), "the cache holds the winner");
+    }
+
+    [Test]
+    public async Task Migration2_GivesExistingLivestreamsVersion1()
+    {
+        using var folder = MediaTestData.TempDirectory("livestream-store-migration");
+        var (database, store, _, deleted) = await StoreWithADeletedLivestreamAsync(folder);
+        await using (var connection = await database.OpenAsync())
+        {
+            await using var downgrade = connection.CreateCommand();
+            downgrade.CommandText = "ALTER TABLE livestreams DROP COLUMN version; PRAGMA user_version = 1;";
+            await downgrade.ExecuteNonQueryAsync();
+        }
+
+        await InsertBehindTheStoreAsync(database, deleted.PlaybackId, "old");
+        await database.MigrateAsync();
+        var migrated = await new LivestreamStore(database, TimeProvider.System).FindByPlaybackIdAsync(deleted.PlaybackId);
+        Assert.That(migrated?.Version, Is.EqualTo(1));
+        _ = store;
+    }
+
     private static async Task<(Database Database, LivestreamStore Store, string ApiKey, LivestreamRecord Deleted)> StoreWithADeletedLivestreamAsync(string folder)
     {
         var database = new Database(folder);

@@ -57,13 +57,18 @@ public class BrowserPlaybackTests
                 Assert.That((int)anonymous.StatusCode, Is.EqualTo(401), "a signed playlist needs a token");
             }
 
-            // Players that cannot send headers (Safari's native player) pass ?token=; the playlist carries it on.
-            var query = "?token=" + Uri.EscapeDataString(token);
+            // Players that cannot send headers (Safari's native player) pass ?token=, a playback token (an API token
+            // is refused in a URL); the playlist carries it on.
+            using var mint = new HttpRequestMessage(HttpMethod.Post, new Uri(server.HttpBase, $"v1/livestreams/{body.GetProperty("id").GetString()}/playback-tokens"));
+            mint.Headers.TryAddWithoutValidation("Authorization", token);
+            using var minted = await server.Http.SendAsync(mint);
+            var playbackToken = JsonDocument.Parse(await minted.Content.ReadAsStringAsync()).RootElement.GetProperty("token").GetString()!;
+            var query = "?token=" + Uri.EscapeDataString(playbackToken);
             var multivariant = await server.Http.GetStringAsync(new Uri(downstream + query));
             Assert.That(multivariant, Does.Contain("\nstream.m3u8" + query + "\n"));
             var playlist = await server.Http.GetStringAsync(new Uri(ServerProcess.MediaPlaylistOf(downstream) + query));
             var segment = playlist.Split('\n').First(line => line.Contains(".ts", StringComparison.Ordinal));
-            Assert.That(segment, Does.EndWith("?token=" + Uri.EscapeDataString(token)));
+            Assert.That(segment, Does.EndWith(query));
             using (var withToken = await server.Http.GetAsync(new Uri(new Uri(downstream), segment)))
             {
                 Assert.That((int)withToken.StatusCode, Is.EqualTo(200));

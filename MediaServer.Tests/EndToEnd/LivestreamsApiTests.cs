@@ -158,7 +158,10 @@ public class LivestreamsApiTests
                 await WaitUntilAsync(async () => (await SendAsync(HttpMethod.Get, $"v1/livestreams/{id}")).Body.GetProperty("status").GetString() == "live");
             }
 
-            var token = _token.StartsWith("Bearer ", StringComparison.Ordinal) ? _token["Bearer ".Length..] : _token;
+            // RTMP has no headers, so the token goes in the URL: a playback token for this playback id.
+            var (minted, tokenBody) = await SendAsync(HttpMethod.Post, $"v1/livestreams/{signed.GetProperty("id").GetString()}/playback-tokens");
+            Assert.That(minted, Is.EqualTo(HttpStatusCode.OK), tokenBody.ToString());
+            var token = tokenBody.GetProperty("token").GetString()!;
             var publicPlay = await Ffmpeg.ProbeAsync(open.GetProperty("rtmpPlaybackUrl").GetString()!, "-show_entries", "stream=codec_name", "-of", "compact");
             var signedPlay = await Ffmpeg.ProbeAsync(signedUrl + token, "-show_entries", "stream=codec_name", "-of", "compact");
             var withoutToken = await Ffmpeg.ProbeAsync(signedUrl, "-show_entries", "stream=codec_name", "-of", "compact");

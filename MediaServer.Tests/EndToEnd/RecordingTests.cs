@@ -147,10 +147,21 @@ public partial class RecordingTests
             Assert.That(anonymous.StatusCode, Is.EqualTo(HttpStatusCode.Unauthorized));
         }
 
-        var withToken = recordingUrl + "?token=" + Uri.EscapeDataString(_token);
+        // In a URL only a playback token is accepted: the API token is refused there, the one minted for it plays.
+        using (var apiTokenInUrl = await server.Http.GetAsync(new Uri(recordingUrl + "?token=" + Uri.EscapeDataString(_token))))
+        {
+            Assert.That(apiTokenInUrl.StatusCode, Is.EqualTo(HttpStatusCode.Unauthorized));
+        }
+
+        using var mint = Request(HttpMethod.Post, server, $"v1/livestreams/{livestream.GetProperty("id").GetString()}/playback-tokens");
+        using var minted = await server.Http.SendAsync(mint);
+        var tokens = JsonDocument.Parse(await minted.Content.ReadAsStringAsync()).RootElement;
+        var withToken = tokens.GetProperty("recordingUrl").GetString()!;
+        var query = "?token=" + Uri.EscapeDataString(tokens.GetProperty("token").GetString()!);
+        Assert.That(withToken, Is.EqualTo(recordingUrl + query));
         var playlist = await server.Http.GetStringAsync(new Uri(withToken));
         var segment = playlist.Split('\n').First(l => l.Contains(".ts", StringComparison.Ordinal));
-        Assert.That(segment, Does.EndWith("?token=" + Uri.EscapeDataString(_token)), "the token is carried into segment URIs");
+        Assert.That(segment, Does.EndWith(query), "the token is carried into segment URIs");
         using (var bare = await server.Http.GetAsync(new Uri(new Uri(recordingUrl), segment.Split('?')[0])))
         {
             Assert.That(bare.StatusCode, Is.EqualTo(HttpStatusCode.Unauthorized));
