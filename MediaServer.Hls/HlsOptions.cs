@@ -36,8 +36,12 @@ public sealed class HlsOptions
     /// </summary>
     public long MaxSegmentBytes { get; set; } = 64L * 1024 * 1024;
 
-    /// <summary>The LL-HLS part target (EXT-X-PART-INF:PART-TARGET); null: segments are not split into parts.</summary>
-    public TimeSpan? PartDuration { get; set; }
+    /// <summary>
+    /// The LL-HLS part target (EXT-X-PART-INF:PART-TARGET), default 0.2 s; zero (or null): segments are not split
+    /// into parts and the playlists are classic HLS. 0.2 s measured lowest camera-to-screen in hls.js (about 1.1-2 s
+    /// against 1.6-3 s at 0.5 s; docs/HLS.md); players that do not know LL-HLS play the same playlist as classic HLS.
+    /// </summary>
+    public TimeSpan? PartDuration { get; set; } = TimeSpan.FromMilliseconds(200);
 
     /// <summary>The container <c>index.m3u8</c> serves when the request names none (<c>?container=ts|fmp4</c>);
     /// an HEVC stream is served as fMP4 unless TS is asked for, as Apple requires.</summary>

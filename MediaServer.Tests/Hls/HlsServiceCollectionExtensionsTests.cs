@@ -23,20 +23,36 @@ public class HlsServiceCollectionExtensionsTests
             ("MediaServer:Hls:SegmentDuration", "00:00:04"),
             ("MediaServer:Hls:PlaylistLength", "5"),
             ("MediaServer:Hls:EndedStreamRetention", "00:02:00"));
-        using var provider = new ServiceCollection()
+        var services = new ServiceCollection()
             .AddLogging()
-            .AddMediaServerHls(config.GetSection(HlsOptions.SectionName))
-            .BuildServiceProvider();
+            .AddMediaServerHls(config.GetSection(HlsOptions.SectionName));
+        using var provider = services.BuildServiceProvider();
 
         var options = provider.GetRequiredService<IOptions<HlsOptions>>().Value;
         Assert.That(options.SegmentDuration, Is.EqualTo(TimeSpan.FromSeconds(4)));
         Assert.That(options.PlaylistLength, Is.EqualTo(5));
         Assert.That(options.EndedStreamRetention, Is.EqualTo(TimeSpan.FromMinutes(2)));
         Assert.That(options.EffectiveRetainRemovedSegmentsFor, Is.EqualTo(TimeSpan.FromSeconds(24)), "4 s × (5 + 1)");
-        Assert.That(provider.GetRequiredService<HlsStreamStore>(), Is.Not.Null);
-        Assert.That(provider.GetRequiredService<StreamHub>(), Is.Not.Null);
+        Assert.That(services.Single(d => d.ServiceType == typeof(HlsStreamStore)).Lifetime, Is.EqualTo(ServiceLifetime.Singleton), "one store per server");
+        Assert.That(services.Single(d => d.ServiceType == typeof(StreamHub)).Lifetime, Is.EqualTo(ServiceLifetime.Singleton), "one hub per server");
         Assert.That(provider.GetRequiredService<IPlaybackAuthorizer>(), Is.InstanceOf<AllowAllPlaybackAuthorizer>());
         Assert.That(provider.GetServices<IHostedService>().Single(), Is.SameAs(provider.GetRequiredService<HlsService>()));
+    }
+
+    [TestCase(null, 200)]
+    [TestCase("00:00:00", 0)]
+    [TestCase("00:00:00.5", 500)]
+    public void PartDuration_DefaultsToLowLatency_ZeroTurnsItOff(string? configured, long expectedPartTargetMs)
+    {
+        var config = configured is null ? Config() : Config(("MediaServer:Hls:PartDuration", configured));
+        using var provider = new ServiceCollection()
+            .AddLogging()
+            .AddMediaServerHls(config.GetSection(HlsOptions.SectionName))
+            .BuildServiceProvider();
+
+        var options = provider.GetRequiredService<IOptions<HlsOptions>>().Value;
+        using var stream = new HlsStream("cam", options, TimeProvider.System, sessionId: "s1");
+        Assert.That(stream.PartTargetMs, Is.EqualTo(expectedPartTargetMs));
     }
 
     [Test]

@@ -131,6 +131,7 @@ internal static class HlsTestKit
         SegmentDuration = TimeSpan.FromSeconds(segmentSeconds),
         PlaylistLength = playlistLength,
         Fmp4Rendition = fmp4, // the unit tests drive one (fake) muxer; the fMP4 rendition is tested on its own
+        PartDuration = TimeSpan.Zero, // classic unless a test asks for parts (the server's default is 0.2 s)
     };
 }
 
@@ -140,6 +141,11 @@ internal sealed class SegmenterHarness : IDisposable
     public SegmenterHarness(HlsOptions? options = null, TimeSpan? partDuration = null, HlsMetrics? metrics = null)
     {
         Options = options ?? HlsTestKit.Options();
+        if (partDuration is not null)
+        {
+            Options.PartDuration = partDuration;
+        }
+
         Time = new ManualTimeProvider(HlsTestKit.Epoch);
         Stream = new HlsStream("cam", Options, Time, sessionId: "s1");
         Policy = new SegmentationPolicy(Options.SegmentDuration, Options.MaxSegmentBytes, partDuration);
