@@ -7,6 +7,7 @@ using MediaServer.Host.Cli;
 using MediaServer.Host.Configuration;
 using MediaServer.Host.Connections;
 using MediaServer.Host.Data;
+using MediaServer.Host.Health;
 using MediaServer.Host.Metrics;
 using MediaServer.Host.Recording;
 using MediaServer.Host.Restream;
@@ -28,12 +29,26 @@ if (Cli.IsVerb(args))
 }
 
 builder.Logging.ClearProviders();
-builder.Logging.AddSimpleConsole(o =>
+// Scopes on: every line of an RTMP session carries its StreamId once publish/play resolved it (StreamLogScope).
+if (builder.Configuration.GetValue<bool>("MediaServer:Logging:Json"))
 {
-    o.SingleLine = true;
-    o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fff ";
-    o.UseUtcTimestamp = true;
-});
+    builder.Logging.AddJsonConsole(o =>
+    {
+        o.IncludeScopes = true;
+        o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ";
+        o.UseUtcTimestamp = true;
+    });
+}
+else
+{
+    builder.Logging.AddSimpleConsole(o =>
+    {
+        o.SingleLine = true;
+        o.IncludeScopes = true;
+        o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fff ";
+        o.UseUtcTimestamp = true;
+    });
+}
 
 // One bind per options type, validated when the host starts (a bad value stops it with the key named).
 var section = builder.Configuration.GetSection(MediaServerOptions.SectionName);
@@ -70,6 +85,7 @@ builder.Services.AddSingleton<MediaServer.Hls.Serving.IPlaybackAuthorizer, Lives
 builder.Services.AddSingleton(static sp => sp.GetRequiredService<IOptions<RtmpServerOptions>>().Value);
 builder.Services.AddSingleton<RestreamManager>();
 builder.Services.AddHostedService(sp => sp.GetRequiredService<RestreamManager>());
+builder.Services.AddSingleton<ReadinessProbe>();
 builder.Services.AddSingleton<RecordingStore>();
 builder.Services.AddSingleton<RecordingManager>();
 // Registered before the HLS service, so it stops after it: the HLS streams end, then recordings finish.
@@ -142,7 +158,7 @@ if (options.Network.InlineIo)
 }
 
 app.UseStatusCodePages();
-app.MapGet("/healthz", () => Results.Text("ok"));
+HealthEndpoints.Map(app);
 app.MapOpenApi("/openapi/{documentName}.json");
 app.MapLivestreamsApi();
 app.MapRecordingsApi();

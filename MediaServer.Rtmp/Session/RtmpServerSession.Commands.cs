@@ -118,6 +118,7 @@ public sealed partial class RtmpServerSession
             return;
         }
 
+        _logScope.StreamId = resolution.StreamId;
         _ingest = new RtmpIngest(_hub.Publish(resolution.StreamId!), messageStreamId, OnRevoked, _logger, _remoteAddress);
         _idle!.Arm();
 
@@ -221,6 +222,7 @@ public sealed partial class RtmpServerSession
 
         _idle!.Disarm(); // a player's input may be silent
         _playback.Start();
+        _logScope.StreamId = stream.Id;
         _logger.LogInformation("RTMP {Remote}: playing stream {StreamId}", _remoteAddress, stream.Id);
     }
 

@@ -65,12 +65,15 @@ public sealed partial class RtmpServerSession
         _ack = new AcknowledgementWindow(options.WindowAckSize);
     }
 
+    private readonly StreamLogScope _logScope = new();
+
     /// <summary>The protocol error that ended the session, if any (for tests and diagnostics).</summary>
     public RtmpProtocolError? ProtocolError { get; private set; }
 
     /// <summary>Runs the connection until the peer leaves, a protocol error, a takeover or cancellation.</summary>
     public async Task RunAsync(CancellationToken cancellationToken)
     {
+        using var logScope = _logger.BeginScope(_logScope);
         using var sessionCts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         _sessionCts = sessionCts;
         _idle = new IdleTimer(sessionCts, _options.PublisherIdleTimeout);
