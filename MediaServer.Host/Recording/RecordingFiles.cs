@@ -21,7 +21,17 @@ internal static class RecordingFiles
         }
         else
         {
-            Directory.CreateDirectory(path, DirectoryMode);
+            // The mode applies to the folder named only, not to the parents .NET creates on the way: one at a time.
+            var missing = new Stack<string>();
+            for (var folder = Path.GetFullPath(path); folder is not null && !Directory.Exists(folder); folder = Path.GetDirectoryName(folder))
+            {
+                missing.Push(folder);
+            }
+
+            while (missing.TryPop(out var folder))
+            {
+                Directory.CreateDirectory(folder, DirectoryMode);
+            }
         }
     }
 
