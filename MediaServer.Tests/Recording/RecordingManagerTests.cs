@@ -288,6 +288,25 @@ public class RecordingManagerTests
     public void Limits(long floor, long available, long? maxSeconds, long? maxBytes, long recordedMs, long recordedBytes, string? reason) =>
         Assert.That(RecordingLimitCheck.Exceeded(new RecordingLimits(maxSeconds, maxBytes), floor, available, recordedMs, recordedBytes, segmentMs: 2000, segmentBytes: 1000)?.Reason, Is.EqualTo(reason));
 
+    [Test]
+    public void Recover_LastEntryCutShortByAPowerLoss_IsLeftOut_AndCountsAreStored()
+    {
+        var folder = _store.SessionDirectory("pb1", "sess1");
+        using (var writer = new RecordingWriter(folder, new RecordingMetadata("pb1", "sess1", Epoch, null, RecordingStatus.Recording), 2))
+        {
+            writer.Append(7, 2000, false, Epoch, new System.Buffers.ReadOnlySequence<byte>(Bytes(10, 1)));
+            writer.Append(8, 1500, false, Epoch.AddSeconds(2), new System.Buffers.ReadOnlySequence<byte>(Bytes(20, 2)));
+        }
+
+        File.AppendAllText(Path.Combine(folder, "index.m3u8"), "#EXTINF:2.000,\n9.t"); // the append of segment 9, cut short
+
+        Assert.That(_store.RecoverInterrupted(), Has.Count.EqualTo(1));
+        var playlist = File.ReadAllText(Path.Combine(folder, "index.m3u8"));
+        Assert.That(playlist, Does.EndWith("#EXTINF:1.500,\n8.ts\n#EXT-X-ENDLIST\n").And.Not.Contain("9.t"));
+        var metadata = RecordingStore.ReadMetadata(folder)!;
+        Assert.That((metadata.Segments, metadata.DurationMs, metadata.Bytes), Is.EqualTo(((int?)2, (long?)3500, (long?)30)), "listing reads recording.json only from now on");
+    }
+
     [TestCase("../etc")]
     [TestCase("a/b")]
     [TestCase("")]
