@@ -254,6 +254,7 @@ internal sealed class RecordingManager(
             }
             finally
             {
+                writer?.Dispose(); // the playlist's append handle, whatever ended the session
                 Detach();
                 _owner._recorders.TryRemove(new KeyValuePair<HlsStream, StreamRecorder>(_stream, this));
             }
