@@ -1,7 +1,4 @@
-using System.Diagnostics;
 using System.Net;
-using System.Net.Http.Json;
-using System.Text.Json;
 using System.Text.RegularExpressions;
 using MediaServer.Tests.Infrastructure;
 
@@ -45,7 +42,7 @@ public partial class RecordingTests
     public async Task MaxDurationSeconds_StopsTheRecordingAtTheLimit_ThePublishGoesOn()
     {
         await using var server = await ServerProcess.StartAsync(dataDirectory: _data);
-        var livestream = await CreateWithLimitsAsync(server, new { maxDurationSeconds = 4 });
+        var livestream = await CreateAsync(server, record: true, recordingLimits: new { maxDurationSeconds = 4 });
         Assert.That(livestream.GetProperty("recordingLimits").GetProperty("maxDurationSeconds").GetInt64(), Is.EqualTo(4));
 
         var publish = await Ffmpeg.PublishAsync(livestream.GetProperty("upstreamUrl").GetString()!, seconds: 12, realtime: false);
@@ -107,15 +104,6 @@ public partial class RecordingTests
         Assert.That(await SendAsync(server, HttpMethod.Delete, $"v1/livestreams/{keptId}/recordings/{session}"), Is.EqualTo(HttpStatusCode.NoContent));
         Assert.That(Directory.Exists(keptFolder), Is.False);
         Assert.That(await SendAsync(server, HttpMethod.Get, $"v1/livestreams/{keptId}/recordings"), Is.EqualTo(HttpStatusCode.NotFound), "gone with its last recording");
-    }
-
-    private async Task<JsonElement> CreateWithLimitsAsync(ServerProcess server, object recordingLimits)
-    {
-        using var request = Request(HttpMethod.Post, server, "v1/livestreams");
-        request.Content = JsonContent.Create(new { name = "limited", record = true, recordingLimits });
-        using var response = await server.Http.SendAsync(request);
-        Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK), await response.Content.ReadAsStringAsync());
-        return JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.Clone();
     }
 
     private async Task<HttpStatusCode> SendAsync(ServerProcess server, HttpMethod method, string path)

@@ -326,12 +326,19 @@ public class RecordingManagerTests
         writer.Finish(endedAt);
     }
 
-    private async Task<RecordingInfo> WaitForStatusAsync(string playbackId, string status)
+    private Task<RecordingInfo> WaitForStatusAsync(string playbackId, string status) =>
+        WaitForListedAsync(playbackId, r => r.Metadata.Status == status, status);
+
+    private Task<RecordingInfo> WaitForSegmentsAsync(string playbackId, int segments) =>
+        WaitForListedAsync(playbackId, r => r.Segments >= segments, $"{segments} segments");
+
+    // Polls the livestream's one session until it is what the test waits for (20 s at most).
+    private async Task<RecordingInfo> WaitForListedAsync(string playbackId, Func<RecordingInfo, bool> ready, string what)
     {
         var deadline = DateTime.UtcNow.AddSeconds(20);
         while (DateTime.UtcNow < deadline)
         {
-            if (_store.List(playbackId) is [{ } listed] && listed.Metadata.Status == status)
+            if (_store.List(playbackId) is [{ } listed] && ready(listed))
             {
                 return listed;
             }
@@ -339,24 +346,8 @@ public class RecordingManagerTests
             await Task.Delay(20);
         }
 
-        Assert.Fail($"no {status} recording of {playbackId}");
+        Assert.Fail($"the recording of {playbackId} did not get to {what}");
         return null!;
-    }
-
-    private async Task WaitForSegmentsAsync(string playbackId, int segments)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(20);
-        while (DateTime.UtcNow < deadline)
-        {
-            if (_store.List(playbackId) is [{ } listed] && listed.Segments >= segments)
-            {
-                return;
-            }
-
-            await Task.Delay(20);
-        }
-
-        Assert.Fail($"the recording of {playbackId} did not reach {segments} segments");
     }
 
     private static byte[] Bytes(int length, byte value) => Enumerable.Repeat(value, length).ToArray();
