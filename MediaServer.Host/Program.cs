@@ -69,6 +69,10 @@ builder.Services.AddOptions<StreamHubOptions>().Bind(section.GetSection("Streams
     .Validate(static o => o.ReconnectWindow >= TimeSpan.Zero, "MediaServer:Streams:ReconnectWindow must not be negative.")
     .Validate(static o => o.SubscriberQueueCapacity > 0 && o.MaxGopCacheFrames > 0 && o.MaxGopCacheBytes > 0, "MediaServer:Streams: queue and cache limits must be positive.")
     .ValidateOnStart();
+builder.Services.AddOptions<RecordingOptions>().Bind(section.GetSection(RecordingOptions.SectionName))
+    .Validate(static o => o.MinFreeBytes >= 0, "MediaServer:Recording:MinFreeBytes must not be negative (0 turns the floor off).")
+    .Validate(static o => o.RetentionSweepInterval >= TimeSpan.FromSeconds(1), "MediaServer:Recording:RetentionSweepInterval must be at least one second.")
+    .ValidateOnStart();
 
 builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.AddSingleton(static sp => new Database(sp.GetRequiredService<IOptions<MediaServerOptions>>().Value.DataDirectory));
@@ -87,7 +91,9 @@ builder.Services.AddSingleton<RestreamManager>();
 builder.Services.AddHostedService(sp => sp.GetRequiredService<RestreamManager>());
 builder.Services.AddSingleton<ReadinessProbe>();
 builder.Services.AddSingleton<RecordingStore>();
+builder.Services.AddSingleton<IFreeSpaceProvider, DriveFreeSpaceProvider>();
 builder.Services.AddSingleton<RecordingManager>();
+builder.Services.AddHostedService<RecordingRetention>();
 // Registered before the HLS service, so it stops after it: the HLS streams end, then recordings finish.
 builder.Services.AddHostedService(sp => sp.GetRequiredService<RecordingManager>());
 builder.Services.AddMediaServerHls(section.GetSection("Hls"));

@@ -16,6 +16,23 @@ public sealed class LivestreamRequest
 
     /// <summary><c>public</c> (default: the playback id is the secret) or <c>signed</c> (playback needs an access token).</summary>
     public string? PlaybackPolicy { get; set; }
+
+    /// <summary>Limits of each recording session; on PATCH an object given replaces them all (<c>{}</c>: no limits).</summary>
+    public RecordingLimitsDto? RecordingLimits { get; set; }
+}
+
+/// <summary>
+/// <c>recordingLimits</c>: <c>maxDurationSeconds</c> and <c>maxBytes</c> per session (reached: the recording stops
+/// with status <c>stopped</c>, the live stream goes on), <c>retentionDays</c> (finished sessions older than this are
+/// deleted). Absent or null: no limit.
+/// </summary>
+public sealed class RecordingLimitsDto
+{
+    public long? MaxDurationSeconds { get; set; }
+
+    public long? MaxBytes { get; set; }
+
+    public int? RetentionDays { get; set; }
 }
 
 public sealed class RestreamTargetDto
@@ -50,7 +67,8 @@ public sealed record LivestreamResponse(
     IReadOnlyDictionary<string, string>? Diagnostics,
     DateTimeOffset CreatedAt,
     DateTimeOffset UpdatedAt,
-    long Version);
+    long Version,
+    RecordingLimits RecordingLimits);
 
 /// <summary>Body of <c>POST /v1/livestreams/{id}/playback-tokens</c> (optional): the token's lifetime in seconds, 1..604800, default 3600.</summary>
 public sealed class PlaybackTokenRequest

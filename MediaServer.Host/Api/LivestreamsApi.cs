@@ -4,6 +4,7 @@ using MediaServer.Core.Streams;
 using MediaServer.Host.Auth;
 using MediaServer.Host.Configuration;
 using MediaServer.Host.Data;
+using MediaServer.Host.Recording;
 using MediaServer.Host.Restream;
 using Microsoft.Extensions.Options;
 
@@ -17,6 +18,10 @@ internal static class LivestreamsApi
     private const int MaxPerPage = 100;
     private const long MaxBodyBytes = 64 * 1024;
 
+    // Recording limits: a year per session at most (a session is one run of a stream), a century of retention.
+    private const long MaxRecordingSeconds = 365L * 24 * 3600;
+    private const int MaxRetentionDays = 36_500;
+
     public static IEndpointRouteBuilder MapLivestreamsApi(this IEndpointRouteBuilder endpoints)
     {
         var group = endpoints.MapGroup("/v1/livestreams")
@@ -26,8 +31,8 @@ internal static class LivestreamsApi
         group.MapPost("/", CreateAsync).WithSummary("Create a livestream");
         group.MapGet("/", ListAsync).WithSummary("List livestreams, newest first");
         group.MapGet("/{id}", GetAsync).WithSummary("Get a livestream");
-        group.MapPatch("/{id}", UpdateAsync).WithSummary("Update name, record, restream or playbackPolicy");
-        group.MapDelete("/{id}", DeleteAsync).WithSummary("Delete a livestream (a live one is disconnected)");
+        group.MapPatch("/{id}", UpdateAsync).WithSummary("Update name, record, restream, playbackPolicy or recordingLimits");
+        group.MapDelete("/{id}", DeleteAsync).WithSummary("Delete a livestream and its recordings (?keepRecordings=true keeps them; a live one is disconnected)");
         group.MapPost("/{id}/reset-stream-key", ResetStreamKeyAsync).WithSummary("Issue a new stream key");
         group.MapPost("/{id}/playback-tokens", CreatePlaybackTokenAsync).WithSummary("Mint a playback token for this livestream's playback id (for ?token= and viewers)");
         group.MapPost("/{id}/disable", (string id, HttpContext context, LivestreamStore store, StreamHub hub, IOptions<MediaServerOptions> options, CancellationToken ct)
@@ -46,12 +51,14 @@ internal static class LivestreamsApi
         }
 
         var invalid = Validate(request!, out var restream, out var policy);
+        RecordingLimits? limits = null;
+        invalid ??= ValidateLimits(request!.RecordingLimits, out limits);
         if (invalid is not null)
         {
             return invalid;
         }
 
-        var created = await store.CreateAsync(AccessTokenFilter.ApiKeyOf(context), request!.Name ?? "", request.Record ?? false, policy ?? PlaybackPolicy.Public, restream ?? [], ct);
+        var created = await store.CreateAsync(AccessTokenFilter.ApiKeyOf(context), request!.Name ?? "", request.Record ?? false, policy ?? PlaybackPolicy.Public, restream ?? [], limits ?? RecordingLimits.None, ct);
         return Results.Json(ToResponse(created, hub, options.Value, context.RequestServices.GetService<RestreamManager>()), ApiJson.Default.LivestreamResponse, statusCode: StatusCodes.Status200OK);
     }
 
@@ -99,6 +106,8 @@ internal static class LivestreamsApi
         }
 
         var invalid = Validate(request!, out var restream, out var policy);
+        RecordingLimits? limits = null;
+        invalid ??= ValidateLimits(request!.RecordingLimits, out limits);
         if (invalid is not null)
         {
             return invalid;
@@ -110,11 +119,14 @@ internal static class LivestreamsApi
             Record = request.Record ?? found.Record,
             Restream = restream ?? found.Restream,
             PlaybackPolicy = policy ?? found.PlaybackPolicy,
+            RecordingLimits = limits ?? found.RecordingLimits,
         }, ct);
         return updated is null ? Conflict(id) : Answer(context, updated, hub, options.Value);
     }
 
-    private static async Task<IResult> DeleteAsync(string id, HttpContext context, LivestreamStore store, StreamHub hub, CancellationToken ct)
+    // Deletes the livestream and its recordings; ?keepRecordings=true keeps them, listed and deleted through
+    // /v1/livestreams/{id}/recordings as before (the livestream itself is gone: 404 everywhere else).
+    private static async Task<IResult> DeleteAsync(string id, HttpContext context, LivestreamStore store, StreamHub hub, RecordingManager recordings, CancellationToken ct)
     {
         var found = await store.GetAsync(AccessTokenFilter.ApiKeyOf(context), id, ct);
         if (found is null)
@@ -122,8 +134,19 @@ internal static class LivestreamsApi
             return NotFound(id);
         }
 
-        await store.DeleteAsync(found, ct);
+        var keep = context.Request.Query["keepRecordings"].ToString();
+        if (keep is not ("" or "true" or "false"))
+        {
+            return FieldError("keepRecordings", "keepRecordings must be true or false");
+        }
+
+        await store.DeleteAsync(found, keepRecordings: keep == "true", ct);
         hub.Disconnect(found.PlaybackId);
+        if (keep != "true")
+        {
+            await recordings.DeleteRecordingsAsync(found.PlaybackId, ct);
+        }
+
         return Results.NoContent();
     }
 
@@ -263,7 +286,8 @@ internal static class LivestreamsApi
             live?.Diagnostics is { Count: > 0 } d ? d : null,
             l.CreatedAt,
             l.UpdatedAt,
-            l.Version);
+            l.Version,
+            l.RecordingLimits ?? RecordingLimits.None);
     }
 
     private static Task<(LivestreamRequest? Request, IResult? Error)> ReadBodyAsync(HttpContext context, CancellationToken ct) =>
@@ -337,6 +361,34 @@ internal static class LivestreamsApi
             }
         }
 
+        return null;
+    }
+
+    // Null limits (and no error) when the request has none: the livestream's stay as they are.
+    private static IResult? ValidateLimits(RecordingLimitsDto? request, out RecordingLimits? limits)
+    {
+        limits = null;
+        if (request is null)
+        {
+            return null;
+        }
+
+        if (request.MaxDurationSeconds is < 1 or > MaxRecordingSeconds)
+        {
+            return FieldError("recordingLimits.maxDurationSeconds", $"maxDurationSeconds must be a whole number of seconds from 1 to {MaxRecordingSeconds} (365 days), or null for no limit");
+        }
+
+        if (request.MaxBytes is < 1)
+        {
+            return FieldError("recordingLimits.maxBytes", "maxBytes must be a whole number of bytes, at least 1, or null for no limit");
+        }
+
+        if (request.RetentionDays is < 1 or > MaxRetentionDays)
+        {
+            return FieldError("recordingLimits.retentionDays", $"retentionDays must be a whole number of days from 1 to {MaxRetentionDays}, or null to keep recordings until deleted");
+        }
+
+        limits = new RecordingLimits(request.MaxDurationSeconds, request.MaxBytes, request.RetentionDays);
         return null;
     }
 

@@ -18,7 +18,8 @@ public sealed record RecordingResponse(
     int Segments,
     string Status,
     string? Error,
-    string Url);
+    string Url,
+    string? StopReason = null);
 
 public sealed record RecordingList(IReadOnlyList<RecordingResponse> Data);
 
@@ -49,7 +50,7 @@ internal static class RecordingsApi
 
     private static async Task<IResult> ListAsync(string id, HttpContext context, LivestreamStore livestreams, RecordingStore store, RecordingManager recorder, IOptions<MediaServerOptions> options, CancellationToken ct)
     {
-        var livestream = await livestreams.GetAsync(AccessTokenFilter.ApiKeyOf(context), id, ct);
+        var livestream = await livestreams.GetWithRecordingsAsync(AccessTokenFilter.ApiKeyOf(context), id, ct);
         if (livestream is null)
         {
             return NotFound($"No livestream '{id}'.");
@@ -68,14 +69,15 @@ internal static class RecordingsApi
                     ? RecordingStatus.Failed // Its recorder is gone without finishing (only until the next start).
                     : r.Metadata.Status,
                 r.Metadata.Error,
-                $"{urls.HttpBase}/recordings/{livestream.PlaybackId}/{r.Metadata.SessionId}/index.m3u8"))
+                $"{urls.HttpBase}/recordings/{livestream.PlaybackId}/{r.Metadata.SessionId}/index.m3u8",
+                r.Metadata.StopReason))
             .ToList();
         return Results.Json(new RecordingList(data), ApiJson.Default.RecordingList);
     }
 
     private static async Task<IResult> DeleteAsync(string id, string sessionId, HttpContext context, LivestreamStore livestreams, RecordingStore store, RecordingManager recorder, CancellationToken ct)
     {
-        var livestream = await livestreams.GetAsync(AccessTokenFilter.ApiKeyOf(context), id, ct);
+        var livestream = await livestreams.GetWithRecordingsAsync(AccessTokenFilter.ApiKeyOf(context), id, ct);
         if (livestream is null)
         {
             return NotFound($"No livestream '{id}'.");
@@ -87,7 +89,18 @@ internal static class RecordingsApi
                 detail: "This session is being recorded; delete it once the stream has ended.");
         }
 
-        return store.Delete(livestream.PlaybackId, sessionId) ? Results.NoContent() : NotFound($"No recording '{sessionId}'.");
+        if (!store.Delete(livestream.PlaybackId, sessionId))
+        {
+            return NotFound($"No recording '{sessionId}'.");
+        }
+
+        // A livestream deleted with its recordings kept is gone for good with its last recording.
+        if (livestream.DeletedAt is not null && store.List(livestream.PlaybackId).Count == 0)
+        {
+            await livestreams.PurgeAsync(livestream, ct);
+        }
+
+        return Results.NoContent();
     }
 
     private static async Task ServeLatestPlaylistAsync(string playbackId, HttpContext context, RecordingStore store)
@@ -124,7 +137,7 @@ internal static class RecordingsApi
             return;
         }
 
-        var text = await File.ReadAllTextAsync(path, context.RequestAborted);
+        var text = RecordingWriter.CompleteEntries(await File.ReadAllTextAsync(path, context.RequestAborted)); // not an entry being appended
         var query = string.IsNullOrEmpty(authorization.SegmentQuery) ? "" : "?" + authorization.SegmentQuery;
         if (prefix.Length > 0 || query.Length > 0)
         {

@@ -43,6 +43,16 @@ public sealed class Database
         """
         ALTER TABLE livestreams ADD COLUMN version INTEGER NOT NULL DEFAULT 1;
         """,
+
+        // 3: per-livestream recording limits (null: none), and deleted_at for a livestream deleted with
+        // ?keepRecordings=true: the row stays (its stream key replaced, never found by publish or playback) so
+        // its recordings can still be listed and deleted through the API.
+        """
+        ALTER TABLE livestreams ADD COLUMN recording_max_duration_seconds INTEGER NULL;
+        ALTER TABLE livestreams ADD COLUMN recording_max_bytes INTEGER NULL;
+        ALTER TABLE livestreams ADD COLUMN recording_retention_days INTEGER NULL;
+        ALTER TABLE livestreams ADD COLUMN deleted_at TEXT NULL;
+        """,
     ];
 
     public Database(string dataDirectory)

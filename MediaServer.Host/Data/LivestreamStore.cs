@@ -27,7 +27,9 @@ public sealed record LivestreamRecord(
     IReadOnlyList<RestreamTarget> Restream,
     DateTimeOffset CreatedAt,
     DateTimeOffset UpdatedAt,
-    long Version = 1);
+    long Version = 1,
+    RecordingLimits? RecordingLimits = null,
+    DateTimeOffset? DeletedAt = null);
 
 /// <summary>
 /// Livestreams, each owned by one API key. Lookups by playback id (every HLS request) are served from an
@@ -39,7 +41,11 @@ public sealed class LivestreamStore(Database database, TimeProvider time)
     /// <summary>Misses remembered at most; past this they are all forgotten (random ids must not grow the index).</summary>
     public const int MaxCachedMisses = 10_000;
 
-    private const string Columns = "id, api_key, name, record, stream_key, playback_id, playback_policy, enabled, restream_json, created_at, updated_at, version";
+    private const string Columns = "id, api_key, name, record, stream_key, playback_id, playback_policy, enabled, restream_json, created_at, updated_at, version, "
+        + "recording_max_duration_seconds, recording_max_bytes, recording_retention_days, deleted_at";
+
+    /// <summary>Rows that are livestreams (not the tombstone of one deleted with its recordings kept).</summary>
+    private const string Live = "deleted_at IS NULL";
     private readonly ConcurrentDictionary<string, LivestreamRecord?> _byPlaybackId = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, byte> _deleted = new(StringComparer.Ordinal);
     private readonly Lock _cacheLock = new(); // a lookup's answer is cached only if no write came in between
@@ -52,7 +58,10 @@ public sealed class LivestreamStore(Database database, TimeProvider time)
     /// </summary>
     public event Action<string>? Changed;
 
-    public async Task<LivestreamRecord> CreateAsync(string apiKey, string name, bool record, PlaybackPolicy policy, IReadOnlyList<RestreamTarget> restream, CancellationToken cancellationToken = default)
+    public async Task<LivestreamRecord> CreateAsync(string apiKey, string name, bool record, PlaybackPolicy policy, IReadOnlyList<RestreamTarget> restream, CancellationToken cancellationToken = default) =>
+        await CreateAsync(apiKey, name, record, policy, restream, RecordingLimits.None, cancellationToken);
+
+    public async Task<LivestreamRecord> CreateAsync(string apiKey, string name, bool record, PlaybackPolicy policy, IReadOnlyList<RestreamTarget> restream, RecordingLimits limits, CancellationToken cancellationToken = default)
     {
         var now = time.GetUtcNow();
         var livestream = new LivestreamRecord(
@@ -66,10 +75,11 @@ public sealed class LivestreamStore(Database database, TimeProvider time)
             Enabled: true,
             Restream: restream,
             CreatedAt: now,
-            UpdatedAt: now);
+            UpdatedAt: now,
+            RecordingLimits: limits);
         await using var connection = await database.OpenAsync(cancellationToken);
         await using var command = connection.CreateCommand();
-        command.CommandText = $"INSERT INTO livestreams ({Columns}) VALUES ($id, $k, $n, $r, $sk, $pid, $pp, $e, $rs, $c, $u, $ver)";
+        command.CommandText = $"INSERT INTO livestreams ({Columns}) VALUES ($id, $k, $n, $r, $sk, $pid, $pp, $e, $rs, $c, $u, $ver, $rmd, $rmb, $rrd, $del)";
         Bind(command, livestream);
         await command.ExecuteNonQueryAsync(cancellationToken);
         Cache(livestream.PlaybackId, livestream);
@@ -79,12 +89,38 @@ public sealed class LivestreamStore(Database database, TimeProvider time)
 
     public async Task<LivestreamRecord?> GetAsync(string apiKey, string id, CancellationToken cancellationToken = default)
     {
+        var found = await QuerySingleAsync($"id = $v AND {Live}", id, cancellationToken);
+        return found is not null && found.ApiKey == apiKey ? found : null;
+    }
+
+    /// <summary>
+    /// As <see cref="GetAsync"/>, and also a livestream deleted with <c>?keepRecordings=true</c> (its
+    /// <see cref="LivestreamRecord.DeletedAt"/> set): the recordings API still reaches its recordings.
+    /// </summary>
+    public async Task<LivestreamRecord?> GetWithRecordingsAsync(string apiKey, string id, CancellationToken cancellationToken = default)
+    {
         var found = await QuerySingleAsync("id = $v", id, cancellationToken);
         return found is not null && found.ApiKey == apiKey ? found : null;
     }
 
     public Task<LivestreamRecord?> FindByStreamKeyAsync(string streamKey, CancellationToken cancellationToken = default) =>
-        QuerySingleAsync("stream_key = $v", streamKey, cancellationToken);
+        QuerySingleAsync($"stream_key = $v AND {Live}", streamKey, cancellationToken);
+
+    /// <summary>Livestreams (deleted ones with kept recordings included) whose recordings have a retention, any owner.</summary>
+    public async Task<IReadOnlyList<LivestreamRecord>> ListWithRetentionAsync(CancellationToken cancellationToken = default)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        await using var command = connection.CreateCommand();
+        command.CommandText = $"SELECT {Columns} FROM livestreams WHERE recording_retention_days IS NOT NULL";
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var items = new List<LivestreamRecord>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            items.Add(Read(reader));
+        }
+
+        return items;
+    }
 
     public async ValueTask<LivestreamRecord?> FindByPlaybackIdAsync(string playbackId, CancellationToken cancellationToken = default)
     {
@@ -94,7 +130,7 @@ public sealed class LivestreamStore(Database database, TimeProvider time)
         }
 
         var writes = Interlocked.Read(ref _writes);
-        var found = await QuerySingleAsync("playback_id = $v", playbackId, cancellationToken);
+        var found = await QuerySingleAsync($"playback_id = $v AND {Live}", playbackId, cancellationToken);
         var newMiss = false;
         lock (_cacheLock)
         {
@@ -127,13 +163,13 @@ public sealed class LivestreamStore(Database database, TimeProvider time)
         int total;
         await using (var count = connection.CreateCommand())
         {
-            count.CommandText = "SELECT COUNT(*) FROM livestreams WHERE api_key = $k";
+            count.CommandText = $"SELECT COUNT(*) FROM livestreams WHERE api_key = $k AND {Live}";
             count.Parameters.AddWithValue("$k", apiKey);
             total = Convert.ToInt32(await count.ExecuteScalarAsync(cancellationToken), System.Globalization.CultureInfo.InvariantCulture);
         }
 
         await using var command = connection.CreateCommand();
-        command.CommandText = $"SELECT {Columns} FROM livestreams WHERE api_key = $k ORDER BY created_at DESC, id LIMIT $limit OFFSET $offset";
+        command.CommandText = $"SELECT {Columns} FROM livestreams WHERE api_key = $k AND {Live} ORDER BY created_at DESC, id LIMIT $limit OFFSET $offset";
         command.Parameters.AddWithValue("$k", apiKey);
         command.Parameters.AddWithValue("$limit", perPage);
         command.Parameters.AddWithValue("$offset", (long)(page - 1) * perPage);
@@ -159,8 +195,9 @@ public sealed class LivestreamStore(Database database, TimeProvider time)
         await using var command = connection.CreateCommand();
         command.CommandText = """
             UPDATE livestreams SET name = $n, record = $r, stream_key = $sk, playback_id = $pid, playback_policy = $pp,
-              enabled = $e, restream_json = $rs, updated_at = $u, version = $ver
-            WHERE id = $id AND api_key = $k AND version = $expected
+              enabled = $e, restream_json = $rs, updated_at = $u, version = $ver,
+              recording_max_duration_seconds = $rmd, recording_max_bytes = $rmb, recording_retention_days = $rrd
+            WHERE id = $id AND api_key = $k AND version = $expected AND deleted_at IS NULL
             """;
         Bind(command, updated);
         command.Parameters.AddWithValue("$expected", livestream.Version);
@@ -179,11 +216,29 @@ public sealed class LivestreamStore(Database database, TimeProvider time)
         await TryUpdateAsync(livestream, cancellationToken)
         ?? throw new InvalidOperationException($"Livestream {livestream.Id} changed since version {livestream.Version} was read.");
 
-    public async Task<bool> DeleteAsync(LivestreamRecord livestream, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Deletes a livestream. With <paramref name="keepRecordings"/> the row stays as a tombstone (deleted_at set, a
+    /// new random stream key, disabled) that only <see cref="GetWithRecordingsAsync"/> finds, until
+    /// <see cref="PurgeAsync"/> once its last recording is gone.
+    /// </summary>
+    public async Task<bool> DeleteAsync(LivestreamRecord livestream, bool keepRecordings = false, CancellationToken cancellationToken = default)
     {
         await using var connection = await database.OpenAsync(cancellationToken);
         await using var command = connection.CreateCommand();
-        command.CommandText = "DELETE FROM livestreams WHERE id = $id AND api_key = $k";
+        if (keepRecordings)
+        {
+            command.CommandText = """
+                UPDATE livestreams SET deleted_at = $d, stream_key = $sk, enabled = 0, restream_json = '[]', version = version + 1
+                WHERE id = $id AND api_key = $k AND deleted_at IS NULL
+                """;
+            command.Parameters.AddWithValue("$d", ApiKeyStore.Format(time.GetUtcNow()));
+            command.Parameters.AddWithValue("$sk", "deleted-" + NewId());
+        }
+        else
+        {
+            command.CommandText = "DELETE FROM livestreams WHERE id = $id AND api_key = $k";
+        }
+
         command.Parameters.AddWithValue("$id", livestream.Id);
         command.Parameters.AddWithValue("$k", livestream.ApiKey);
         var deleted = await command.ExecuteNonQueryAsync(cancellationToken) == 1;
@@ -196,6 +251,17 @@ public sealed class LivestreamStore(Database database, TimeProvider time)
         Cache(livestream.PlaybackId, null);
         Changed?.Invoke(livestream.PlaybackId);
         return deleted;
+    }
+
+    /// <summary>Removes the tombstone of a livestream deleted with its recordings kept (they are all gone now).</summary>
+    public async Task PurgeAsync(LivestreamRecord tombstone, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        await using var command = connection.CreateCommand();
+        command.CommandText = "DELETE FROM livestreams WHERE id = $id AND api_key = $k AND deleted_at IS NOT NULL";
+        command.Parameters.AddWithValue("$id", tombstone.Id);
+        command.Parameters.AddWithValue("$k", tombstone.ApiKey);
+        await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
     /// <summary>
@@ -260,6 +326,11 @@ public sealed class LivestreamStore(Database database, TimeProvider time)
         command.Parameters.AddWithValue("$c", ApiKeyStore.Format(l.CreatedAt));
         command.Parameters.AddWithValue("$u", ApiKeyStore.Format(l.UpdatedAt));
         command.Parameters.AddWithValue("$ver", l.Version);
+        var limits = l.RecordingLimits ?? RecordingLimits.None;
+        command.Parameters.AddWithValue("$rmd", (object?)limits.MaxDurationSeconds ?? DBNull.Value);
+        command.Parameters.AddWithValue("$rmb", (object?)limits.MaxBytes ?? DBNull.Value);
+        command.Parameters.AddWithValue("$rrd", (object?)limits.RetentionDays ?? DBNull.Value);
+        command.Parameters.AddWithValue("$del", l.DeletedAt is { } d ? ApiKeyStore.Format(d) : DBNull.Value);
     }
 
     private static LivestreamRecord Read(SqliteDataReader r) => new(
@@ -274,9 +345,23 @@ public sealed class LivestreamStore(Database database, TimeProvider time)
         JsonSerializer.Deserialize(r.GetString(8), DataJson.Default.IReadOnlyListRestreamTarget) ?? [],
         ApiKeyStore.Parse(r.GetString(9)),
         ApiKeyStore.Parse(r.GetString(10)),
-        r.GetInt64(11));
+        r.GetInt64(11),
+        new RecordingLimits(
+            r.IsDBNull(12) ? null : r.GetInt64(12),
+            r.IsDBNull(13) ? null : r.GetInt64(13),
+            r.IsDBNull(14) ? null : r.GetInt32(14)),
+        r.IsDBNull(15) ? null : ApiKeyStore.Parse(r.GetString(15)));
 }
 
 [System.Text.Json.Serialization.JsonSerializable(typeof(IReadOnlyList<RestreamTarget>))]
 [System.Text.Json.Serialization.JsonSourceGenerationOptions(PropertyNamingPolicy = System.Text.Json.Serialization.JsonKnownNamingPolicy.CamelCase)]
 internal sealed partial class DataJson : System.Text.Json.Serialization.JsonSerializerContext;
+
+/// <summary>
+/// A livestream's limits on each recording session: length and size (a limit reached stops the recording, the live
+/// stream goes on) and how many days finished sessions are kept. Null: no limit.
+/// </summary>
+public sealed record RecordingLimits(long? MaxDurationSeconds = null, long? MaxBytes = null, int? RetentionDays = null)
+{
+    public static RecordingLimits None { get; } = new();
+}

@@ -12,16 +12,35 @@ internal static class RecordingStatus
     public const string Recording = "recording";
     public const string Complete = "complete";
     public const string Failed = "failed";
+
+    /// <summary>A recording limit stopped it (<see cref="RecordingMetadata.StopReason"/>); the playlist is finished and plays.</summary>
+    public const string Stopped = "stopped";
 }
 
-/// <summary>What <c>recording.json</c> in a session folder says; rewritten (durably) on each change of state.</summary>
+/// <summary>Why a limit stopped a recording (<see cref="RecordingMetadata.StopReason"/>): the setting that did.</summary>
+internal static class RecordingStopReason
+{
+    public const string MinFreeBytes = "minFreeBytes";
+    public const string MaxDuration = "maxDurationSeconds";
+    public const string MaxBytes = "maxBytes";
+}
+
+/// <summary>
+/// What <c>recording.json</c> in a session folder says; rewritten (durably) on each change of state. The counts are
+/// written when the session ends (null while recording, and in folders of older versions): listing a finished
+/// session then reads this file only, not its playlist and every segment.
+/// </summary>
 internal sealed record RecordingMetadata(
     string PlaybackId,
     string SessionId,
     DateTimeOffset StartedAt,
     DateTimeOffset? EndedAt,
     string Status,
-    string? Error = null);
+    string? Error = null,
+    string? StopReason = null,
+    int? Segments = null,
+    long? DurationMs = null,
+    long? Bytes = null);
 
 /// <summary>A recording session as the API lists it.</summary>
 internal sealed record RecordingInfo(RecordingMetadata Metadata, int Segments, long DurationMs, long Bytes);
@@ -62,8 +81,15 @@ internal sealed class RecordingStore(IOptions<MediaServerOptions> options)
         {
             if (ReadMetadata(directory) is { } metadata)
             {
-                var (segments, durationMs, bytes, _) = ReadPlaylist(directory);
-                sessions.Add(new RecordingInfo(metadata, segments, durationMs, bytes));
+                if (metadata is { Segments: { } segments, DurationMs: { } durationMs, Bytes: { } bytes })
+                {
+                    sessions.Add(new RecordingInfo(metadata, segments, durationMs, bytes));
+                }
+                else
+                {
+                    var counted = ReadPlaylist(directory);
+                    sessions.Add(new RecordingInfo(metadata, counted.Segments, counted.DurationMs, counted.Bytes));
+                }
             }
         }
 
@@ -90,6 +116,19 @@ internal sealed class RecordingStore(IOptions<MediaServerOptions> options)
         return true;
     }
 
+    /// <summary>Deletes every session of a livestream (its folder); false if it had none.</summary>
+    public bool DeleteAll(string playbackId)
+    {
+        var folder = Path.Combine(Root, playbackId);
+        if (!IsValidId(playbackId) || !Directory.Exists(folder))
+        {
+            return false;
+        }
+
+        Directory.Delete(folder, recursive: true);
+        return true;
+    }
+
     /// <summary>
     /// Finalizes sessions left in the <c>recording</c> state by a crash or power loss: the playlist (valid,
     /// listing every segment that was complete) becomes VOD with EXT-X-ENDLIST, temporary files go, and
@@ -103,6 +142,8 @@ internal sealed class RecordingStore(IOptions<MediaServerOptions> options)
             return recovered;
         }
 
+        RecordingFiles.RestrictDirectory(Root); // made 0755 by an older version: nothing below is for other users
+
         foreach (var directory in Directory.EnumerateDirectories(Root).SelectMany(Directory.EnumerateDirectories))
         {
             if (ReadMetadata(directory) is not { Status: RecordingStatus.Recording } metadata)
@@ -110,7 +151,7 @@ internal sealed class RecordingStore(IOptions<MediaServerOptions> options)
                 continue;
             }
 
-            foreach (var temp in Directory.EnumerateFiles(directory).Where(RecordingWriter.IsTemporary))
+            foreach (var temp in Directory.EnumerateFiles(directory).Where(RecordingFiles.IsTemporary))
             {
                 File.Delete(temp);
             }
@@ -119,16 +160,26 @@ internal sealed class RecordingStore(IOptions<MediaServerOptions> options)
             var endedAt = File.Exists(playlist) ? new DateTimeOffset(File.GetLastWriteTimeUtc(playlist)) : metadata.StartedAt;
             if (File.Exists(playlist))
             {
+                // Appends are whole entries, but a power loss can cut the last one short: it goes.
                 var text = File.ReadAllText(playlist);
-                var closed = MediaPlaylistWriter.CloseEvent(text);
-                if (!ReferenceEquals(closed, text))
+                var closed = MediaPlaylistWriter.CloseEvent(RecordingWriter.CompleteEntries(text));
+                if (closed != text)
                 {
-                    RecordingWriter.WriteDurably(playlist, new System.Buffers.ReadOnlySequence<byte>(System.Text.Encoding.ASCII.GetBytes(closed)));
+                    RecordingFiles.WriteDurably(playlist, new System.Buffers.ReadOnlySequence<byte>(System.Text.Encoding.ASCII.GetBytes(closed)));
                 }
             }
 
-            var finalized = metadata with { Status = RecordingStatus.Complete, EndedAt = endedAt, Error = "The server stopped without ending this recording; it was finalized at the next start." };
-            RecordingWriter.WriteDurably(
+            var (segments, durationMs, bytes, _) = ReadPlaylist(directory);
+            var finalized = metadata with
+            {
+                Status = RecordingStatus.Complete,
+                EndedAt = endedAt,
+                Error = "The server stopped without ending this recording; it was finalized at the next start.",
+                Segments = segments,
+                DurationMs = durationMs,
+                Bytes = bytes,
+            };
+            RecordingFiles.WriteDurably(
                 Path.Combine(directory, RecordingWriter.MetadataName),
                 new System.Buffers.ReadOnlySequence<byte>(JsonSerializer.SerializeToUtf8Bytes(finalized, RecordingJson.Default.RecordingMetadata)));
             recovered.Add(directory);

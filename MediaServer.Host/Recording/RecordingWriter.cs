@@ -10,31 +10,45 @@ namespace MediaServer.Host.Recording;
 /// <c>EXT-X-PLAYLIST-TYPE:EVENT</c> while live and <c>VOD</c> with <c>EXT-X-ENDLIST</c> once finished.
 /// </summary>
 /// <remarks>
-/// Crash safety: every file is written under a temporary name, flushed to disk (<c>fsync</c>) and renamed
-/// over its final name, and the playlist is rewritten only after the segment it adds is durable. So at any
-/// instant — a <c>kill -9</c> included — the playlist on disk is complete and valid and lists only complete
-/// segments. The playlist's entries are kept rendered in memory and appended to, so each rewrite costs one
-/// sequential write of the playlist (tens of bytes per segment), not a re-render.
+/// <para>
+/// Append-only, so a segment costs the same after a week as after a minute: the playlist is created once (header
+/// and first entry, under a temporary name, renamed), and each later segment appends its entry (tens of bytes) in
+/// one write and flushes the file (<c>fsync</c>). Only two things rewrite it whole, each once per session or less:
+/// a segment longer than the target duration in the header (the target must cover every EXTINF, RFC 8216
+/// §4.3.3.1; the live segmenter splits at the target, so this needs a stream without keyframes for that long), and
+/// the end, when the type becomes VOD and EXT-X-ENDLIST follows the last entry.
+/// </para>
+/// <para>
+/// Crash safety: a segment file is written under a temporary name, flushed and renamed before its entry is
+/// appended, so the playlist only ever lists complete segments. At any instant — a <c>kill -9</c> included — the
+/// playlist on disk is a valid EVENT playlist without EXT-X-ENDLIST; a power loss mid-append can at worst leave
+/// the last entry cut short, which readers skip (<see cref="CompleteEntries"/>) and the next start removes
+/// (<see cref="RecordingStore.RecoverInterrupted"/>).
+/// </para>
 /// Not thread-safe: one recorder task drives it.
 /// </remarks>
-internal sealed class RecordingWriter
+internal sealed class RecordingWriter : IDisposable
 {
     public const string PlaylistName = "index.m3u8";
     public const string MetadataName = "recording.json";
-    private const string TempSuffix = ".tmp";
 
-    private readonly ArrayBufferWriter<byte> _entries = new(4096);
-    private readonly int _targetDuration;
+    private readonly ArrayBufferWriter<byte> _entry = new(256);
+    private readonly int _configuredTarget;
+    private readonly string _playlistPath;
+    private FileStream? _playlist; // open for appending once the playlist exists
+    private long _headerLength;
+    private int _target;
     private long _firstSequence = -1;
-    private long _longestMs;
     private bool _pendingDiscontinuity;
 
     public RecordingWriter(string directory, RecordingMetadata metadata, int targetDuration)
     {
         Directory = directory;
         Metadata = metadata;
-        _targetDuration = Math.Max(1, targetDuration);
-        System.IO.Directory.CreateDirectory(directory);
+        _configuredTarget = Math.Max(1, targetDuration);
+        _target = _configuredTarget;
+        _playlistPath = Path.Combine(directory, PlaylistName);
+        RecordingFiles.CreateDirectory(directory);
         WriteMetadata();
     }
 
@@ -48,10 +62,17 @@ internal sealed class RecordingWriter
 
     public long Bytes { get; private set; }
 
-    /// <summary>Writes a segment durably, then the playlist that lists it.</summary>
+    /// <summary>Bytes written to the playlist so far (appends and rewrites): what the flat-cost tests measure.</summary>
+    public long PlaylistBytesWritten { get; private set; }
+
+    /// <summary>Times the playlist was written whole (its creation, a target duration that grew, the end).</summary>
+    public int PlaylistRewrites { get; private set; }
+
+    /// <summary>Writes a segment durably, then appends the playlist entry that lists it.</summary>
     public void Append(long sequenceNumber, long durationMs, bool discontinuity, DateTimeOffset programDateTime, ReadOnlySequence<byte> bytes)
     {
-        WriteDurably(Path.Combine(Directory, SegmentNames.Recording(sequenceNumber)), bytes);
+        var name = SegmentNames.Recording(sequenceNumber);
+        RecordingFiles.WriteDurably(Path.Combine(Directory, name), bytes);
 
         var first = _firstSequence < 0;
         if (first)
@@ -62,33 +83,60 @@ internal sealed class RecordingWriter
         // The first entry has no discontinuity before it (nothing precedes it in this playlist), but a
         // date; a skipped segment (dropped by a slow disk) marks the next one as discontinuous.
         var breaks = !first && (discontinuity || _pendingDiscontinuity);
-        MediaPlaylistWriter.WriteEntryTags(_entries, durationMs, breaks, first || breaks ? programDateTime : null);
-        var uri = Encoding.ASCII.GetBytes(SegmentNames.Recording(sequenceNumber) + "\n");
-        _entries.Write(uri);
+        _entry.ResetWrittenCount();
+        MediaPlaylistWriter.WriteEntryTags(_entry, durationMs, breaks, first || breaks ? programDateTime : null);
+        var uri = _entry.GetSpan(name.Length + 1);
+        var written = Encoding.ASCII.GetBytes(name, uri);
+        uri[written] = (byte)'\n';
+        _entry.Advance(written + 1);
         _pendingDiscontinuity = false;
 
         Segments++;
         DurationMs += durationMs;
         Bytes += bytes.Length;
-        _longestMs = Math.Max(_longestMs, durationMs);
-        WritePlaylist(ended: false);
+        var target = TargetDuration(_target, durationMs);
+        if (_playlist is null || target != _target)
+        {
+            _target = target;
+            Rewrite(PlaylistType.Event, _entry.WrittenSpan, ended: false);
+        }
+        else
+        {
+            _playlist.Write(_entry.WrittenSpan);
+            _playlist.Flush(flushToDisk: true);
+            PlaylistBytesWritten += _entry.WrittenCount;
+        }
     }
 
     /// <summary>A segment could not be recorded: the next one follows a discontinuity.</summary>
     public void Skip() => _pendingDiscontinuity = true;
 
-    /// <summary>Ends the session: the playlist becomes VOD with EXT-X-ENDLIST.</summary>
-    public void Finish(DateTimeOffset endedAt)
+    /// <summary>
+    /// Ends the session: the playlist becomes VOD with EXT-X-ENDLIST, and the metadata says
+    /// <paramref name="status"/> (complete, or stopped by a limit with <paramref name="error"/> and <paramref name="stopReason"/>).
+    /// </summary>
+    public void Finish(DateTimeOffset endedAt, string status = RecordingStatus.Complete, string? error = null, string? stopReason = null)
     {
-        WritePlaylist(ended: true);
-        Metadata = Metadata with { Status = RecordingStatus.Complete, EndedAt = endedAt };
+        Rewrite(PlaylistType.Vod, default, ended: true);
+        ClosePlaylist();
+        Metadata = Metadata with
+        {
+            Status = status,
+            EndedAt = endedAt,
+            Error = error,
+            StopReason = stopReason,
+            Segments = Segments,
+            DurationMs = DurationMs,
+            Bytes = Bytes,
+        };
         WriteMetadata();
     }
 
-    /// <summary>Records that the session failed (best effort: the disk may be what failed).</summary>
+    /// <summary>Records that the session failed (best effort: the disk may be what failed). The playlist stays a valid EVENT playlist.</summary>
     public void Fail(DateTimeOffset at, string error)
     {
-        Metadata = Metadata with { Status = RecordingStatus.Failed, EndedAt = at, Error = error };
+        ClosePlaylist();
+        Metadata = Metadata with { Status = RecordingStatus.Failed, EndedAt = at, Error = error, Segments = Segments, DurationMs = DurationMs, Bytes = Bytes };
         try
         {
             WriteMetadata();
@@ -99,60 +147,86 @@ internal sealed class RecordingWriter
         }
     }
 
+    public void Dispose() => ClosePlaylist();
+
     /// <summary>The target duration covers the longest segment (RFC 8216 §4.3.3.1).</summary>
     internal static int TargetDuration(int configured, long longestMs) => Math.Max(configured, (int)((longestMs + 500) / 1000));
 
-    /// <summary>Writes a file under a temporary name, flushes it to disk and renames it over <paramref name="path"/>.</summary>
-    internal static void WriteDurably(string path, ReadOnlySequence<byte> bytes) =>
-        WriteDurably(path, bytes, static (file, bytes) =>
-        {
-            foreach (var memory in bytes)
-            {
-                file.Write(memory.Span);
-            }
-        });
-
     /// <summary>
-    /// Writes a file with <paramref name="write"/> under a temporary name, flushes it to disk, renames it over
-    /// <paramref name="path"/> and flushes the folder, so the rename itself survives a power loss.
+    /// <paramref name="playlist"/> up to its last complete segment entry (its URI line and newline), unless it ended
+    /// (EXT-X-ENDLIST): an entry being appended (or cut short by a power loss) is left out, so what is served or
+    /// finalized is always valid.
     /// </summary>
-    internal static void WriteDurably<TState>(string path, TState state, Action<FileStream, TState> write)
+    internal static string CompleteEntries(string playlist)
     {
-        var temp = path + TempSuffix;
-        using (var file = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None, bufferSize: 0))
+        if (playlist.EndsWith(MediaPlaylistReader.EndTag + "\n", StringComparison.Ordinal))
         {
-            write(file, state);
-            file.Flush(flushToDisk: true);
+            return playlist;
         }
 
-        File.Move(temp, path, overwrite: true);
-        DirectorySync.Flush(Path.GetDirectoryName(path)!);
+        // Back from the last newline, line by line, to a segment URI (or the header's last line: no entry yet).
+        var newline = playlist.LastIndexOf('\n');
+        while (newline >= 0)
+        {
+            var start = newline == 0 ? 0 : playlist.LastIndexOf('\n', newline - 1) + 1;
+            var line = playlist.AsSpan(start, newline - start);
+            if (SegmentNames.IsRecording(line) || line.StartsWith("#EXT-X-MEDIA-SEQUENCE:", StringComparison.Ordinal))
+            {
+                return newline + 1 == playlist.Length ? playlist : playlist[..(newline + 1)];
+            }
+
+            newline = start - 1;
+        }
+
+        return playlist;
     }
 
-    internal static bool IsTemporary(string path) => path.EndsWith(TempSuffix, StringComparison.Ordinal);
-
-    private void WritePlaylist(bool ended) =>
-        WriteDurably(Path.Combine(Directory, PlaylistName), (Writer: this, Ended: ended), static (file, state) =>
+    // Writes the playlist whole, durably: the header (type, the current target), the entries already on disk, then
+    // `extra` and EXT-X-ENDLIST when ended; then appends go to the new file.
+    private void Rewrite(PlaylistType type, ReadOnlySpan<byte> extra, bool ended)
+    {
+        var header = new ArrayBufferWriter<byte>(160);
+        MediaPlaylistWriter.WriteHeader(header, type, _target, Math.Max(0, _firstSequence));
+        var tail = new ArrayBufferWriter<byte>(extra.Length + 16);
+        tail.Write(extra);
+        if (ended)
         {
-            var writer = state.Writer;
-            var header = new ArrayBufferWriter<byte>(160);
-            MediaPlaylistWriter.WriteHeader(
-                header,
-                state.Ended ? PlaylistType.Vod : PlaylistType.Event,
-                TargetDuration(writer._targetDuration, writer._longestMs),
-                Math.Max(0, writer._firstSequence));
-            file.Write(header.WrittenSpan);
-            file.Write(writer._entries.WrittenSpan);
-            if (state.Ended)
+            MediaPlaylistWriter.WriteEnd(tail);
+        }
+
+        ClosePlaylist();
+        var oldHeaderLength = _headerLength;
+        long copied = 0;
+        RecordingFiles.WriteDurably(_playlistPath, (Header: header, Tail: tail, OldHeader: oldHeaderLength, Path: _playlistPath), (file, state) =>
+        {
+            file.Write(state.Header.WrittenSpan);
+            if (state.OldHeader > 0 && File.Exists(state.Path))
             {
-                var end = new ArrayBufferWriter<byte>(16);
-                MediaPlaylistWriter.WriteEnd(end);
-                file.Write(end.WrittenSpan);
+                using var old = new FileStream(state.Path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+                old.Seek(state.OldHeader, SeekOrigin.Begin);
+                old.CopyTo(file);
+                copied = old.Length - state.OldHeader;
             }
+
+            file.Write(state.Tail.WrittenSpan);
         });
+        _headerLength = header.WrittenCount;
+        PlaylistBytesWritten += header.WrittenCount + copied + tail.WrittenCount;
+        PlaylistRewrites++;
+        if (!ended)
+        {
+            _playlist = RecordingFiles.Open(_playlistPath, FileMode.Append, FileShare.Read);
+        }
+    }
+
+    private void ClosePlaylist()
+    {
+        _playlist?.Dispose();
+        _playlist = null;
+    }
 
     private void WriteMetadata() =>
-        WriteDurably(
+        RecordingFiles.WriteDurably(
             Path.Combine(Directory, MetadataName),
             new ReadOnlySequence<byte>(JsonSerializer.SerializeToUtf8Bytes(Metadata, RecordingJson.Default.RecordingMetadata)));
 }

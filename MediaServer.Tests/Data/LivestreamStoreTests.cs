@@ -65,7 +65,7 @@ public class LivestreamStoreTests
         await using (var connection = await database.OpenAsync())
         {
             await using var downgrade = connection.CreateCommand();
-            downgrade.CommandText = "ALTER TABLE livestreams DROP COLUMN version; PRAGMA user_version = 1;";
+            downgrade.CommandText = "ALTER TABLE livestreams DROP COLUMN version; " + DropMigration3 + "PRAGMA user_version = 1;";
             await downgrade.ExecuteNonQueryAsync();
         }
 
@@ -75,6 +75,40 @@ public class LivestreamStoreTests
         Assert.That(migrated?.Version, Is.EqualTo(1));
         _ = store;
     }
+
+    [Test]
+    public async Task Migration3_ExistingLivestreamsHaveNoRecordingLimitsAndAreNotDeleted()
+    {
+        using var folder = MediaTestData.TempDirectory("livestream-store-migration3");
+        var (database, _, apiKey, deleted) = await StoreWithADeletedLivestreamAsync(folder);
+        await using (var connection = await database.OpenAsync())
+        {
+            await using var downgrade = connection.CreateCommand();
+            downgrade.CommandText = DropMigration3 + "PRAGMA user_version = 2;";
+            await downgrade.ExecuteNonQueryAsync();
+        }
+
+        await InsertBehindTheStoreAsync(database, deleted.PlaybackId, "old");
+        await database.MigrateAsync();
+        var store = new LivestreamStore(database, TimeProvider.System);
+        var migrated = await store.FindByPlaybackIdAsync(deleted.PlaybackId);
+        Assert.That(migrated, Is.Not.Null);
+        Assert.That((migrated!.RecordingLimits, migrated.DeletedAt), Is.EqualTo((RecordingLimits.None, (DateTimeOffset?)null)));
+
+        // Kept recordings: the row stays, found only by the recordings API, until purged.
+        await store.DeleteAsync(migrated, keepRecordings: true);
+        Assert.That(await store.GetAsync(apiKey, migrated.Id), Is.Null);
+        Assert.That(await store.FindByPlaybackIdAsync(migrated.PlaybackId), Is.Null);
+        Assert.That(await store.FindByStreamKeyAsync(migrated.StreamKey), Is.Null);
+        var tombstone = await store.GetWithRecordingsAsync(apiKey, migrated.Id);
+        Assert.That(tombstone?.DeletedAt, Is.Not.Null);
+        await store.PurgeAsync(tombstone!);
+        Assert.That(await store.GetWithRecordingsAsync(apiKey, migrated.Id), Is.Null);
+    }
+
+    private const string DropMigration3 =
+        "ALTER TABLE livestreams DROP COLUMN recording_max_duration_seconds; ALTER TABLE livestreams DROP COLUMN recording_max_bytes; " +
+        "ALTER TABLE livestreams DROP COLUMN recording_retention_days; ALTER TABLE livestreams DROP COLUMN deleted_at; ";
 
     private static async Task<(Database Database, LivestreamStore Store, string ApiKey, LivestreamRecord Deleted)> StoreWithADeletedLivestreamAsync(string folder)
     {

@@ -238,11 +238,39 @@ public class LivestreamsApiTests
         Assert.That((await SendAsync(HttpMethod.Get, $"v1/livestreams/{id}")).Status, Is.EqualTo(HttpStatusCode.NotFound));
     }
 
+    [Test]
+    public async Task RecordingLimits_CreatePatchGet_ReplacedWholeOrLeftAlone()
+    {
+        var (status, created) = await SendAsync(HttpMethod.Post, "v1/livestreams", """{"name":"limits","record":true,"recordingLimits":{"maxDurationSeconds":3600,"retentionDays":30}}""");
+        Assert.That(status, Is.EqualTo(HttpStatusCode.OK), created.ToString());
+        Assert.That(created.GetProperty("recordingLimits").ToString(), Is.EqualTo("""{"maxDurationSeconds":3600,"maxBytes":null,"retentionDays":30}"""));
+        var id = created.GetProperty("id").GetString();
+
+        var (_, renamed) = await SendAsync(HttpMethod.Patch, $"v1/livestreams/{id}", """{"name":"renamed"}""");
+        Assert.That(renamed.GetProperty("recordingLimits").ToString(), Is.EqualTo("""{"maxDurationSeconds":3600,"maxBytes":null,"retentionDays":30}"""), "absent: left alone");
+        var (_, patched) = await SendAsync(HttpMethod.Patch, $"v1/livestreams/{id}", """{"recordingLimits":{"maxBytes":1073741824}}""");
+        Assert.That(patched.GetProperty("recordingLimits").ToString(), Is.EqualTo("""{"maxDurationSeconds":null,"maxBytes":1073741824,"retentionDays":null}"""), "an object replaces them all");
+        var (_, got) = await SendAsync(HttpMethod.Get, $"v1/livestreams/{id}");
+        Assert.That(got.GetProperty("recordingLimits").GetProperty("maxBytes").GetInt64(), Is.EqualTo(1073741824));
+        var (_, cleared) = await SendAsync(HttpMethod.Patch, $"v1/livestreams/{id}", """{"recordingLimits":{}}""");
+        Assert.That(cleared.GetProperty("recordingLimits").ToString(), Is.EqualTo("""{"maxDurationSeconds":null,"maxBytes":null,"retentionDays":null}"""));
+        var (invalid, error) = await SendAsync(HttpMethod.Patch, $"v1/livestreams/{id}", """{"recordingLimits":{"retentionDays":-3}}""");
+        Assert.That(invalid, Is.EqualTo(HttpStatusCode.BadRequest));
+        Assert.That(error.GetProperty("errors").GetProperty("recordingLimits.retentionDays")[0].GetString(), Does.Contain("from 1 to 36500"));
+    }
+
     [TestCase("{not json", "body")]
     [TestCase("""{"record":"yes"}""", "record")]
     [TestCase("""{"restream":[{"url":"http://example.com/live","streamKey":"k"}]}""", "restream[0].url")]
     [TestCase("""{"restream":[{"url":"rtmp://example.com/live"}]}""", "restream[0].streamKey")]
     [TestCase("""{"playbackPolicy":"secret"}""", "playbackPolicy")]
+    [TestCase("""{"recordingLimits":{"maxDurationSeconds":0}}""", "recordingLimits.maxDurationSeconds")]
+    [TestCase("""{"recordingLimits":{"maxDurationSeconds":31536001}}""", "recordingLimits.maxDurationSeconds")]
+    [TestCase("""{"recordingLimits":{"maxDurationSeconds":1.5}}""", "recordingLimits.maxDurationSeconds")]
+    [TestCase("""{"recordingLimits":{"maxBytes":-1}}""", "recordingLimits.maxBytes")]
+    [TestCase("""{"recordingLimits":{"maxBytes":"1GB"}}""", "recordingLimits.maxBytes")]
+    [TestCase("""{"recordingLimits":{"retentionDays":0}}""", "recordingLimits.retentionDays")]
+    [TestCase("""{"recordingLimits":7}""", "recordingLimits")]
     public async Task Create_WithBadBody_Returns400NamingTheField(string json, string field)
     {
         var (status, body) = await SendAsync(HttpMethod.Post, "v1/livestreams", json);

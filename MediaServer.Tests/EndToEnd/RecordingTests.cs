@@ -171,10 +171,10 @@ public partial class RecordingTests
         Assert.That(decode.ExitCode, Is.Zero, decode.ToString());
     }
 
-    private async Task<JsonElement> CreateAsync(ServerProcess server, bool record, string playbackPolicy = "public")
+    private async Task<JsonElement> CreateAsync(ServerProcess server, bool record, string playbackPolicy = "public", object? recordingLimits = null)
     {
         using var request = Request(HttpMethod.Post, server, "v1/livestreams");
-        request.Content = JsonContent.Create(new { name = "recorded", record, playbackPolicy });
+        request.Content = JsonContent.Create(new { name = "recorded", record, playbackPolicy, recordingLimits });
         using var response = await server.Http.SendAsync(request);
         Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK), await response.Content.ReadAsStringAsync());
         return JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.Clone();
