@@ -67,7 +67,7 @@ public class BrowserPlaybackTests
             var multivariant = await server.Http.GetStringAsync(new Uri(downstream + query));
             Assert.That(multivariant, Does.Contain("\nstream.m3u8" + query + "\n"));
             var playlist = await server.Http.GetStringAsync(new Uri(ServerProcess.MediaPlaylistOf(downstream) + query));
-            var segment = playlist.Split('\n').First(line => line.Contains(".ts", StringComparison.Ordinal));
+            var segment = playlist.Split('\n').First(line => !line.StartsWith('#') && line.Contains(".ts", StringComparison.Ordinal)); // a segment URI line (EXT-X-PART tags carry parts)
             Assert.That(segment, Does.EndWith(query));
             using (var withToken = await server.Http.GetAsync(new Uri(new Uri(downstream), segment)))
             {
