@@ -4,8 +4,10 @@ using MediaServer.Core.Streams;
 using MediaServer.Host.Auth;
 using MediaServer.Host.Configuration;
 using MediaServer.Host.Data;
+using MediaServer.Host.Egress;
 using MediaServer.Host.Recording;
 using MediaServer.Host.Restream;
+using MediaServer.Rtmp.Client;
 using Microsoft.Extensions.Options;
 
 namespace MediaServer.Host.Api;
@@ -50,7 +52,7 @@ internal static class LivestreamsApi
             return error;
         }
 
-        var invalid = Validate(request!, out var restream, out var policy);
+        var invalid = Validate(request!, context.RequestServices.GetRequiredService<OutboundAddressPolicy>(), out var restream, out var policy);
         RecordingLimits? limits = null;
         invalid ??= ValidateLimits(request!.RecordingLimits, out limits);
         if (invalid is not null)
@@ -105,7 +107,7 @@ internal static class LivestreamsApi
             return error;
         }
 
-        var invalid = Validate(request!, out var restream, out var policy);
+        var invalid = Validate(request!, context.RequestServices.GetRequiredService<OutboundAddressPolicy>(), out var restream, out var policy);
         RecordingLimits? limits = null;
         invalid ??= ValidateLimits(request!.RecordingLimits, out limits);
         if (invalid is not null)
@@ -298,13 +300,23 @@ internal static class LivestreamsApi
     {
         if (context.Request.ContentLength > MaxBodyBytes)
         {
-            return (null, FieldError("body", $"the body is larger than {MaxBodyBytes} bytes"));
+            return (null, TooLarge());
+        }
+
+        // Also for chunked bodies (no Content-Length): Kestrel stops reading past the limit with a 413.
+        if (context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
+        {
+            limit.MaxRequestBodySize = MaxBodyBytes;
         }
 
         try
         {
             var request = await JsonSerializer.DeserializeAsync(context.Request.Body, type, ct);
             return request is null ? (null, FieldError("body", "the body must be a JSON object")) : (request, null);
+        }
+        catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            return (null, TooLarge());
         }
         catch (JsonException e)
         {
@@ -313,7 +325,7 @@ internal static class LivestreamsApi
         }
     }
 
-    private static IResult? Validate(LivestreamRequest request, out List<RestreamTarget>? restream, out PlaybackPolicy? policy)
+    private static IResult? Validate(LivestreamRequest request, OutboundAddressPolicy addresses, out List<RestreamTarget>? restream, out PlaybackPolicy? policy)
     {
         restream = null;
         policy = null;
@@ -355,6 +367,13 @@ internal static class LivestreamsApi
                 if (string.IsNullOrWhiteSpace(t.StreamKey) || t.StreamKey.Length > 1024)
                 {
                     return FieldError($"restream[{i}].streamKey", "streamKey must be a non-empty string");
+                }
+
+                // A literal address is judged now; a host name when the worker connects (after DNS, same policy).
+                var parsed = RtmpPublishTarget.Parse(t.Url!, t.StreamKey);
+                if (System.Net.IPAddress.TryParse(parsed.Host, out var literal) && addresses.Check(literal, parsed.Port) is { } refusal)
+                {
+                    return FieldError($"restream[{i}].url", $"address not allowed: {literal}:{parsed.Port}: {refusal}");
                 }
 
                 restream.Add(new RestreamTarget(t.Url!, t.StreamKey));
@@ -403,6 +422,9 @@ internal static class LivestreamsApi
 
         return int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out value);
     }
+
+    private static IResult TooLarge() =>
+        Results.Problem(statusCode: StatusCodes.Status413PayloadTooLarge, title: "Body too large", detail: $"The body is larger than {MaxBodyBytes} bytes.");
 
     internal static IResult FieldError(string field, string message) =>
         Results.ValidationProblem(new Dictionary<string, string[]> { [field] = [message] }, title: "Invalid request");

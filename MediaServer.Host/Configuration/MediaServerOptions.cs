@@ -68,6 +68,16 @@ public sealed class HttpListenerOptions
 {
     /// <summary>HTTP port for the API and HLS (default 8080).</summary>
     public int Port { get; set; } = 8080;
+
+    /// <summary>
+    /// Bytes per second a response must at least be read at, once <see cref="MinDataRateGracePeriodSeconds"/> have
+    /// passed (Kestrel's <c>MinResponseDataRate</c>); slower readers are disconnected. Default 16384 (a viewer of a
+    /// 6 Mbit/s stream reads 750 KB/s); 0 keeps Kestrel's default (240 B/s).
+    /// </summary>
+    public double MinResponseDataRate { get; set; } = 16 * 1024;
+
+    /// <summary>Seconds a response may stay below <see cref="MinResponseDataRate"/> before its reader is dropped (default 5).</summary>
+    public double MinDataRateGracePeriodSeconds { get; set; } = 5;
 }
 
 /// <summary>Pushing live streams on to other RTMP servers (a livestream's <c>restream</c> targets).</summary>
@@ -84,6 +94,14 @@ public sealed class RestreamOptions
     /// <c>error</c>. Empty (default) allows any host. Lets an operator keep a server's egress in bounds.
     /// </summary>
     public List<string> AllowedHosts { get; set; } = [];
+
+    /// <summary>
+    /// Allow targets on loopback and private networks (RFC 1918, ULA fc00::/7, CGNAT 100.64/10). Default false: a
+    /// target is resolved once and refused when its address is loopback, private, link-local (169.254.169.254,
+    /// fe80::/10) or not unicast, and the server connects to the address it checked. Link-local, non-unicast and
+    /// this server's own listeners stay refused even when true. See docs/SECURITY.md.
+    /// </summary>
+    public bool AllowPrivateNetworks { get; set; }
 
     /// <summary>Seconds for TCP connect, for the TLS + RTMP handshake, and for each command answer.</summary>
     public int ConnectTimeoutSeconds { get; set; } = 10;

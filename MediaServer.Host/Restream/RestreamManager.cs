@@ -1,6 +1,7 @@
 using MediaServer.Core.Streams;
 using MediaServer.Host.Configuration;
 using MediaServer.Host.Data;
+using MediaServer.Host.Egress;
 using Microsoft.Extensions.Options;
 
 namespace MediaServer.Host.Restream;
@@ -19,6 +20,7 @@ internal sealed class RestreamManager : IHostedService, IAsyncDisposable
     private readonly StreamHub _hub;
     private readonly LivestreamStore _store;
     private readonly RestreamOptions _options;
+    private readonly OutboundAddressPolicy _addresses;
     private readonly ILoggerFactory _loggerFactory;
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
@@ -27,8 +29,9 @@ internal sealed class RestreamManager : IHostedService, IAsyncDisposable
     private readonly Dictionary<string, Dictionary<RestreamTarget, RestreamTargetWorker>> _workers = new(StringComparer.Ordinal);
     private bool _stopped;
 
-    public RestreamManager(StreamHub hub, LivestreamStore store, IOptions<MediaServerOptions> options, ILoggerFactory loggerFactory, TimeProvider time)
+    public RestreamManager(StreamHub hub, LivestreamStore store, IOptions<MediaServerOptions> options, OutboundAddressPolicy addresses, ILoggerFactory loggerFactory, TimeProvider time)
     {
+        _addresses = addresses;
         _hub = hub;
         _store = store;
         _options = options.Value.Restream;
@@ -117,7 +120,7 @@ internal sealed class RestreamManager : IHostedService, IAsyncDisposable
                     }
 
                     current ??= _workers[playbackId] = [];
-                    var worker = new RestreamTargetWorker(stream!, target, _options, _loggerFactory.CreateLogger<RestreamTargetWorker>(), _time);
+                    var worker = new RestreamTargetWorker(stream!, target, _options, _addresses, _loggerFactory.CreateLogger<RestreamTargetWorker>(), _time);
                     current.Add(target, worker);
                     worker.Start();
                 }

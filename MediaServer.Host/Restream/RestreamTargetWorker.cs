@@ -3,6 +3,7 @@ using System.Security.Authentication;
 using MediaServer.Core.Streams;
 using MediaServer.Host.Configuration;
 using MediaServer.Host.Data;
+using MediaServer.Host.Egress;
 using MediaServer.Rtmp;
 using MediaServer.Rtmp.Client;
 
@@ -29,6 +30,7 @@ internal sealed class RestreamTargetWorker : IAsyncDisposable
 
     private readonly LiveStream _stream;
     private readonly RestreamOptions _options;
+    private readonly OutboundAddressPolicy _addresses;
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
     private readonly CancellationTokenSource _cts = new();
@@ -49,11 +51,12 @@ internal sealed class RestreamTargetWorker : IAsyncDisposable
     private int _failuresSinceLive;
     private bool _flapping;
 
-    public RestreamTargetWorker(LiveStream stream, RestreamTarget target, RestreamOptions options, ILogger logger, TimeProvider time)
+    public RestreamTargetWorker(LiveStream stream, RestreamTarget target, RestreamOptions options, OutboundAddressPolicy addresses, ILogger logger, TimeProvider time)
     {
         _stream = stream;
         Target = target;
         _options = options;
+        _addresses = addresses;
         _logger = logger;
         _time = time;
     }
@@ -103,6 +106,7 @@ internal sealed class RestreamTargetWorker : IAsyncDisposable
             HandshakeTimeout = timeout,
             CommandTimeout = timeout,
             AllowUntrustedCertificates = _options.AllowUntrustedCertificates,
+            ResolveEndpoint = _addresses.ResolveAsync, // resolved once, checked, connected to by address
         };
 
         var attempt = 0;
@@ -162,12 +166,7 @@ internal sealed class RestreamTargetWorker : IAsyncDisposable
 
                 if (client is not null)
                 {
-                    if (live && ended)
-                    {
-                        await UnpublishQuietlyAsync(client).ConfigureAwait(false);
-                    }
-
-                    await client.DisposeAsync().ConfigureAwait(false);
+                    await CloseQuietlyAsync(client, unpublish: live && ended).ConfigureAwait(false);
                 }
             }
 
@@ -225,16 +224,34 @@ internal sealed class RestreamTargetWorker : IAsyncDisposable
         return true;
     }
 
-    private static async Task UnpublishQuietlyAsync(RtmpPublishClient client)
+    /// <summary>
+    /// Unpublishes (when the stream ended) and closes. Never throws: a broken connection can fail in its disposal
+    /// too (a TLS close_notify or a flush into a reset socket), and that must not end the retry loop.
+    /// </summary>
+    private async Task CloseQuietlyAsync(RtmpPublishClient client, bool unpublish)
     {
-        using var timeout = new CancellationTokenSource(UnpublishTimeout);
+        if (unpublish)
+        {
+            using var timeout = new CancellationTokenSource(UnpublishTimeout);
+            try
+            {
+                await client.UnpublishAsync(timeout.Token).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is OperationCanceledException or IOException or InvalidOperationException or ObjectDisposedException or RtmpProtocolException or SocketException)
+            {
+                // The target is gone already; closing is all that is left.
+            }
+        }
+
         try
         {
-            await client.UnpublishAsync(timeout.Token).ConfigureAwait(false);
+            await client.DisposeAsync().ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is OperationCanceledException or IOException or InvalidOperationException or ObjectDisposedException)
+#pragma warning disable CA1031 // Anything a dead connection throws while closing is only logged: the worker must retry.
+        catch (Exception ex)
+#pragma warning restore CA1031
         {
-            // The target is gone already; closing is all that is left.
+            _logger.LogDebug("Restream {StreamId} → {Url}: closing the connection failed: {Error}", _stream.Id, SafeUrl(Target.Url), ex.Message);
         }
     }
 
@@ -290,15 +307,39 @@ internal sealed class RestreamTargetWorker : IAsyncDisposable
 
     private static string SafeUrl(string url) => Uri.TryCreate(url, UriKind.Absolute, out var uri) ? uri.GetLeftPart(UriPartial.Path) : "(invalid URL)";
 
-    private static string Describe(Exception ex, RtmpPublishTarget target) => ex switch
+    /// <summary>
+    /// The status text of a failure: what happened (refused, timed out, not RTMP, address not allowed), never the
+    /// bytes the peer sent, so a target cannot be used to scan ports or read banners. Only an RTMP server's own
+    /// refusal code is shown (a wrong stream key must be told apart), reduced to printable ASCII.
+    /// </summary>
+    internal static string Describe(Exception ex, RtmpPublishTarget target) => ex switch
     {
-        SocketException socket => $"Cannot connect to {target.Host}:{target.Port}: {socket.Message}",
-        AuthenticationException tls => $"TLS with {target.Host}:{target.Port} failed: {tls.Message}",
-        IOException io => $"Connection to {target.Host}:{target.Port} lost: {io.Message}",
-        RtmpProtocolException rtmp => rtmp.Message,
+        OutboundAddressRefusedException refused => refused.Message,
+        SocketException { SocketErrorCode: SocketError.ConnectionRefused } => $"Connection refused by {target.Host}:{target.Port}.",
+        SocketException { SocketErrorCode: SocketError.TimedOut } => $"TCP connect to {target.Host}:{target.Port} timed out.",
+        SocketException { SocketErrorCode: SocketError.HostNotFound or SocketError.NoData or SocketError.TryAgain } => $"Cannot resolve {target.Host}.",
+        SocketException socket => $"Cannot connect to {target.Host}:{target.Port} ({socket.SocketErrorCode}).",
+        AuthenticationException => $"TLS with {target.Host}:{target.Port} failed (certificate not accepted or not a TLS server).",
+        IOException => $"Connection to {target.Host}:{target.Port} lost.",
+        RtmpProtocolException { Reason: RtmpProtocolError.CommandTimeout or RtmpProtocolError.HandshakeTimeout } timeout => timeout.Message,
+        RtmpProtocolException { Reason: RtmpProtocolError.Rejected } rejected => Printable(rejected.Message),
+        RtmpProtocolException { Reason: RtmpProtocolError.ConnectionClosed } => $"{target.Host}:{target.Port} closed the connection.",
+        RtmpProtocolException => $"{target.Host}:{target.Port} is not an RTMP server (or broke the protocol).",
         TimeoutException timeout => timeout.Message,
-        _ => $"{ex.GetType().Name}: {ex.Message}",
+        _ => $"Connection to {target.Host}:{target.Port} failed ({ex.GetType().Name}).",
     };
+
+    private static string Printable(string text)
+    {
+        const int MaxLength = 200;
+        var chars = new char[Math.Min(text.Length, MaxLength)];
+        for (var i = 0; i < chars.Length; i++)
+        {
+            chars[i] = text[i] is >= ' ' and <= '~' ? text[i] : '?';
+        }
+
+        return new string(chars);
+    }
 
     public async ValueTask DisposeAsync()
     {

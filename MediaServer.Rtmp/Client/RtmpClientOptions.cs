@@ -24,6 +24,13 @@ public sealed class RtmpClientOptions
     /// </summary>
     public int ChunkSize { get; set; } = 4096;
 
+    /// <summary>
+    /// Resolves the target's host to the one address to connect to, and may refuse it by throwing (an outbound
+    /// address policy). Null: the system resolver, any address. The address returned is the one connected to:
+    /// nothing resolves the name again (no DNS rebinding between a check and the connect).
+    /// </summary>
+    public Func<string, int, CancellationToken, ValueTask<System.Net.IPEndPoint>>? ResolveEndpoint { get; set; }
+
     /// <summary>The <c>flashVer</c> sent in connect; services only log it.</summary>
     public string FlashVersion { get; set; } = "FMLE/3.0 (compatible; MediaServer)";
 }

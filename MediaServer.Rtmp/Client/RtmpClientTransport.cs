@@ -23,7 +23,15 @@ internal static class RtmpClientTransport
                 connectTimeout.CancelAfter(options.ConnectTimeout);
                 try
                 {
-                    await socket.ConnectAsync(target.Host, target.Port, connectTimeout.Token).ConfigureAwait(false);
+                    if (options.ResolveEndpoint is { } resolve)
+                    {
+                        var endpoint = await resolve(target.Host, target.Port, connectTimeout.Token).ConfigureAwait(false);
+                        await socket.ConnectAsync(endpoint, connectTimeout.Token).ConfigureAwait(false);
+                    }
+                    else
+                    {
+                        await socket.ConnectAsync(target.Host, target.Port, connectTimeout.Token).ConfigureAwait(false);
+                    }
                 }
                 catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
                 {

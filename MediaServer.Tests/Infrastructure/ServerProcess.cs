@@ -62,7 +62,12 @@ internal sealed class ServerProcess : IAsyncDisposable
         }
     }
 
-    public static async Task<ServerProcess> StartAsync(IEnumerable<string>? extraArguments = null, string? dataDirectory = null)
+    /// <param name="defaultEgressPolicy">
+    /// False (the default for tests): restream targets may be on loopback (<c>AllowPrivateNetworks</c>) and only
+    /// 127.0.0.1/localhost are contacted (<c>AllowedHosts</c>). True: neither is set, the server's own defaults apply
+    /// (for the tests of that policy; their targets must be refused addresses only).
+    /// </param>
+    public static async Task<ServerProcess> StartAsync(IEnumerable<string>? extraArguments = null, string? dataDirectory = null, bool defaultEgressPolicy = false)
     {
         var dll = Path.Combine(AppContext.BaseDirectory, "MediaServer.dll");
         dataDirectory ??= Path.Combine(Path.GetTempPath(), "mediaserver-tests", Guid.NewGuid().ToString("N"));
@@ -77,9 +82,14 @@ internal sealed class ServerProcess : IAsyncDisposable
             "--MediaServer:BindAddress=127.0.0.1",
             $"--MediaServer:DataDirectory={dataDirectory}",
             $"--MediaServer:PublicBaseUrl=http://127.0.0.1:{httpPort}",
-            // Tests create livestreams with the page's YouTube restream target: never contact anything off this machine.
-            "--MediaServer:Restream:AllowedHosts:0=127.0.0.1",
-            "--MediaServer:Restream:AllowedHosts:1=localhost",
+            // Tests create livestreams with the page's YouTube restream target: never contact anything off this machine,
+            // and do contact the test's own RTMP servers on loopback.
+            .. defaultEgressPolicy ? Array.Empty<string>() :
+            [
+                "--MediaServer:Restream:AllowedHosts:0=127.0.0.1",
+                "--MediaServer:Restream:AllowedHosts:1=localhost",
+                "--MediaServer:Restream:AllowPrivateNetworks=true",
+            ],
             .. extraArguments ?? [],
         ];
         var process = ProcessRunner.Start("dotnet", arguments, out var stdout, out var stderr);

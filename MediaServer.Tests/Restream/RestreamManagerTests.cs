@@ -5,6 +5,7 @@ using MediaServer.Core.Media;
 using MediaServer.Core.Streams;
 using MediaServer.Host.Configuration;
 using MediaServer.Host.Data;
+using MediaServer.Host.Egress;
 using MediaServer.Host.Restream;
 using MediaServer.Rtmp.Session;
 using MediaServer.Tests.Infrastructure;
@@ -34,8 +35,8 @@ public class RestreamManagerTests
         var apiKey = (await new ApiKeyStore(database, TimeProvider.System).CreateAsync("test")).ApiKey;
         var hub = new StreamHub();
         await using var target = LoopbackRtmpServer.Start();
-        var options = Options.Create(new MediaServerOptions { Restream = new RestreamOptions { ConnectTimeoutSeconds = 2 } });
-        await using var manager = new RestreamManager(hub, store, options, NullLoggerFactory.Instance, TimeProvider.System);
+        var options = Options.Create(new MediaServerOptions { Restream = new RestreamOptions { ConnectTimeoutSeconds = 2, AllowPrivateNetworks = true } });
+        await using var manager = new RestreamManager(hub, store, options, OutboundAddressPolicy.ForRestream(options), NullLoggerFactory.Instance, TimeProvider.System);
         await manager.StartAsync(CancellationToken.None);
 
         var a = new RestreamTarget($"rtmp://127.0.0.1:{target.Port}/live", "a");
@@ -63,7 +64,7 @@ public class RestreamManagerTests
                 Assert.That(status[0].State, Is.EqualTo("live"));
                 Assert.That(status[0].Reconnects, Is.Zero);
                 Assert.That(target.Hub.Find("a"), Is.SameAs(copy), "the live target's publish was not restarted");
-                Assert.That(status[1].LastError, Does.Contain("Cannot connect to 127.0.0.1"));
+                Assert.That(status[1].LastError, Does.Contain("Connection refused by 127.0.0.1"));
             });
 
             // PATCH: remove the live target. Its publish ends on the target (FCUnpublish/deleteStream); the dead one goes on retrying.
@@ -91,7 +92,7 @@ public class RestreamManagerTests
         var apiKey = (await new ApiKeyStore(database, TimeProvider.System).CreateAsync("test")).ApiKey;
         var hub = new StreamHub();
         await using var target = LoopbackRtmpServer.Start();
-        await using var manager = new RestreamManager(hub, store, Options.Create(new MediaServerOptions()), NullLoggerFactory.Instance, TimeProvider.System);
+        await using var manager = new RestreamManager(hub, store, Options.Create(new MediaServerOptions()), OutboundAddressPolicy.ForRestream(Options.Create(new MediaServerOptions { Restream = new RestreamOptions { AllowPrivateNetworks = true } })), NullLoggerFactory.Instance, TimeProvider.System);
         await manager.StartAsync(CancellationToken.None);
         var a = new RestreamTarget($"rtmp://127.0.0.1:{target.Port}/live", "b");
         var livestream = await store.CreateAsync(apiKey, "test", false, PlaybackPolicy.Public, [a]);
@@ -123,8 +124,8 @@ public class RestreamManagerTests
         var store = new LivestreamStore(database, TimeProvider.System);
         var apiKey = (await new ApiKeyStore(database, TimeProvider.System).CreateAsync("test")).ApiKey;
         var hub = new StreamHub();
-        var options = Options.Create(new MediaServerOptions { Restream = new RestreamOptions { AllowedHosts = ["127.0.0.1"] } });
-        await using var manager = new RestreamManager(hub, store, options, NullLoggerFactory.Instance, TimeProvider.System);
+        var options = Options.Create(new MediaServerOptions { Restream = new RestreamOptions { AllowedHosts = ["127.0.0.1"], AllowPrivateNetworks = true } });
+        await using var manager = new RestreamManager(hub, store, options, OutboundAddressPolicy.ForRestream(options), NullLoggerFactory.Instance, TimeProvider.System);
         await manager.StartAsync(CancellationToken.None);
         var youtube = new RestreamTarget("rtmp://x.rtmp.youtube.com/live2", "0tjp-h6a2-8c9d-vusv-01uu");
         var livestream = await store.CreateAsync(apiKey, "test", false, PlaybackPolicy.Public, [youtube]);
