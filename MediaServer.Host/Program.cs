@@ -7,6 +7,7 @@ using MediaServer.Host.Cli;
 using MediaServer.Host.Configuration;
 using MediaServer.Host.Connections;
 using MediaServer.Host.Data;
+using MediaServer.Host.Egress;
 using MediaServer.Host.Health;
 using MediaServer.Host.Metrics;
 using MediaServer.Host.Recording;
@@ -64,6 +65,9 @@ builder.Services.AddOptions<RtmpServerOptions>().Bind(section.GetSection("Rtmp")
     .Validate(static o => o.PublisherIdleTimeout > TimeSpan.Zero, "MediaServer:Rtmp:PublisherIdleTimeout must be positive.")
     .Validate(static o => o.OutgoingChunkSize is >= 128 and <= 0x7FFFFFFF, "MediaServer:Rtmp:OutgoingChunkSize must be at least 128.")
     .Validate(static o => o.MaxIncomingMessageSize is > 0 and <= 16 * 1024 * 1024, "MediaServer:Rtmp:MaxIncomingMessageSize must be between 1 and 16777216 (the 24-bit length field).")
+    .Validate(static o => o.MaxConnections > 0 && o.MaxConnectionsPerAddress > 0 && o.MaxPlayersPerStream > 0 && o.MaxPlayersPerAddress > 0, "MediaServer:Rtmp: MaxConnections, MaxConnectionsPerAddress, MaxPlayersPerStream and MaxPlayersPerAddress must be positive.")
+    .Validate(static o => o.PlayerWriteTimeout > TimeSpan.Zero, "MediaServer:Rtmp:PlayerWriteTimeout must be positive.")
+    .Validate(static o => o.PreSessionMaxChunkStreams is >= 2 and <= 1024 && o.PreSessionMaxPendingBytes >= 4096, "MediaServer:Rtmp: PreSessionMaxChunkStreams must be 2..1024 and PreSessionMaxPendingBytes at least 4096.")
     .ValidateOnStart();
 builder.Services.AddOptions<StreamHubOptions>().Bind(section.GetSection("Streams"))
     .Validate(static o => o.ReconnectWindow >= TimeSpan.Zero, "MediaServer:Streams:ReconnectWindow must not be negative.")
@@ -87,11 +91,14 @@ builder.Services.AddSingleton(static sp => new WrongKeyThrottle(sp.GetRequiredSe
 builder.Services.AddSingleton<IStreamResolver, LivestreamResolver>();
 builder.Services.AddSingleton<MediaServer.Hls.Serving.IPlaybackAuthorizer, LivestreamPlaybackAuthorizer>();
 builder.Services.AddSingleton(static sp => sp.GetRequiredService<IOptions<RtmpServerOptions>>().Value);
+builder.Services.AddSingleton<RtmpConnectionLimits>();
+builder.Services.AddSingleton(static sp => OutboundAddressPolicy.ForRestream(sp.GetRequiredService<IOptions<MediaServerOptions>>()));
 builder.Services.AddSingleton<RestreamManager>();
 builder.Services.AddHostedService(sp => sp.GetRequiredService<RestreamManager>());
 builder.Services.AddSingleton<ReadinessProbe>();
 builder.Services.AddSingleton<RecordingStore>();
 builder.Services.AddSingleton<IFreeSpaceProvider, DriveFreeSpaceProvider>();
+builder.Services.AddSingleton<LatestRecordingCache>();
 builder.Services.AddSingleton<RecordingManager>();
 builder.Services.AddHostedService<RecordingRetention>();
 // Registered before the HLS service, so it stops after it: the HLS streams end, then recordings finish.
@@ -99,6 +106,8 @@ builder.Services.AddHostedService(sp => sp.GetRequiredService<RecordingManager>(
 builder.Services.AddMediaServerHls(section.GetSection("Hls"));
 builder.Services.AddOpenApi();
 builder.Services.AddProblemDetails();
+// A body over a request size limit (the API's, chunked or not) reads as Kestrel's 413, not as a server error.
+builder.Services.Configure<ExceptionHandlerOptions>(static o => o.StatusCodeSelector = static ex => ex is BadHttpRequestException bad ? bad.StatusCode : StatusCodes.Status500InternalServerError);
 
 // Kestrel's buffers in 64 KiB blocks: a video frame arrives in one receive call, not one per 4 KiB.
 builder.Services.AddSingleton<IMemoryPoolFactory<byte>, ReceiveBlockPoolFactory>();
@@ -134,6 +143,13 @@ builder.WebHost.ConfigureKestrel(static kestrel =>
     }
 
     Listen(options.Http.Port, _ => { });
+
+    // A reader that stops reading (a stuck HLS player) frees its response, and the segment it holds, within seconds;
+    // Kestrel's default of 240 B/s lets it hold a 2 MB segment for hours.
+    if (options.Http.MinResponseDataRate > 0)
+    {
+        kestrel.Limits.MinResponseDataRate = new Microsoft.AspNetCore.Server.Kestrel.Core.MinDataRate(options.Http.MinResponseDataRate, TimeSpan.FromSeconds(Math.Max(1, options.Http.MinDataRateGracePeriodSeconds)));
+    }
 });
 
 var app = builder.Build();

@@ -40,8 +40,8 @@ internal static class RecordingsApi
         group.MapGet("/", ListAsync).WithSummary("List the recording sessions of a livestream, oldest first");
         group.MapDelete("/{sessionId}", DeleteAsync).WithSummary("Delete a recording session (not while it is being recorded)");
 
-        endpoints.MapGet("/recordings/{playbackId}/index.m3u8", (string playbackId, HttpContext context, RecordingStore store) =>
-            ServeLatestPlaylistAsync(playbackId, context, store)).ExcludeFromDescription();
+        endpoints.MapGet("/recordings/{playbackId}/index.m3u8", (string playbackId, HttpContext context, LatestRecordingCache latest) =>
+            ServeLatestPlaylistAsync(playbackId, context, latest)).ExcludeFromDescription();
         endpoints.MapGet("/recordings/{playbackId}/{sessionId}/index.m3u8", (string playbackId, string sessionId, HttpContext context, RecordingStore store) =>
             ServePlaylistAsync(playbackId, sessionId, prefix: "", context, store)).ExcludeFromDescription();
         endpoints.MapGet("/recordings/{playbackId}/{sessionId}/{segment}", ServeSegmentAsync).ExcludeFromDescription();
@@ -103,37 +103,46 @@ internal static class RecordingsApi
         return Results.NoContent();
     }
 
-    private static async Task ServeLatestPlaylistAsync(string playbackId, HttpContext context, RecordingStore store)
+    private static async Task ServeLatestPlaylistAsync(string playbackId, HttpContext context, LatestRecordingCache latest)
     {
-        var sessions = RecordingStore.IsValidId(playbackId) ? store.List(playbackId) : [];
-        var latest = sessions.Count > 0 ? sessions[^1] : null;
-        if (latest is null)
+        // Who may watch is decided before anything is read from disk: an unauthorized request costs no file reads.
+        var authorization = await AuthorizeStoredAsync(context, playbackId, HlsResourceKind.Playlist);
+        if (authorization is not { IsAllowed: true } allowed)
+        {
+            RefuseWith(context.Response, authorization);
+            return;
+        }
+
+        if (latest.LatestSession(playbackId) is not { } sessionId)
         {
             Refuse(context.Response, StatusCodes.Status404NotFound);
             return;
         }
 
         // Served in place (not redirected) with the session folder in every segment URI.
-        await ServePlaylistAsync(playbackId, latest.Metadata.SessionId, latest.Metadata.SessionId + "/", context, store);
+        await WritePlaylistAsync(playbackId, sessionId, sessionId + "/", allowed, context, context.RequestServices.GetRequiredService<RecordingStore>());
     }
 
     private static async Task ServePlaylistAsync(string playbackId, string sessionId, string prefix, HttpContext context, RecordingStore store)
     {
-        var response = context.Response;
-        response.Headers.AccessControlAllowOrigin = "*";
-        var path = RecordingStore.IsValidId(playbackId) && RecordingStore.IsValidId(sessionId)
-            ? Path.Combine(store.SessionDirectory(playbackId, sessionId), RecordingWriter.PlaylistName)
-            : null;
-        if (path is null || !File.Exists(path) || !await IsStoredLivestreamAsync(context, playbackId))
+        var authorization = RecordingStore.IsValidId(sessionId) ? await AuthorizeStoredAsync(context, playbackId, HlsResourceKind.Playlist) : null;
+        if (authorization is not { IsAllowed: true } allowed)
         {
-            Refuse(response, StatusCodes.Status404NotFound);
+            RefuseWith(context.Response, authorization);
             return;
         }
 
-        var authorization = await AuthorizeAsync(context, playbackId, HlsResourceKind.Playlist);
-        if (!authorization.IsAllowed)
+        await WritePlaylistAsync(playbackId, sessionId, prefix, allowed, context, store);
+    }
+
+    private static async Task WritePlaylistAsync(string playbackId, string sessionId, string prefix, PlaybackAuthorization authorization, HttpContext context, RecordingStore store)
+    {
+        var response = context.Response;
+        response.Headers.AccessControlAllowOrigin = "*";
+        var path = Path.Combine(store.SessionDirectory(playbackId, sessionId), RecordingWriter.PlaylistName);
+        if (!File.Exists(path))
         {
-            Refuse(response, authorization.NeedsCredentials ? StatusCodes.Status401Unauthorized : StatusCodes.Status403Forbidden);
+            Refuse(response, StatusCodes.Status404NotFound);
             return;
         }
 
@@ -165,33 +174,51 @@ internal static class RecordingsApi
     private static async Task<IResult> ServeSegmentAsync(string playbackId, string sessionId, string segment, HttpContext context, RecordingStore store)
     {
         context.Response.Headers.AccessControlAllowOrigin = "*";
-        if (!RecordingStore.IsValidId(playbackId) || !RecordingStore.IsValidId(sessionId) || segment is null || !SegmentNames.IsRecording(segment))
+        if (!RecordingStore.IsValidId(sessionId) || segment is null || !SegmentNames.IsRecording(segment))
         {
             return Results.NotFound();
         }
 
-        var path = Path.Combine(store.SessionDirectory(playbackId, sessionId), segment);
-        if (!File.Exists(path) || !await IsStoredLivestreamAsync(context, playbackId))
+        var authorization = await AuthorizeStoredAsync(context, playbackId, HlsResourceKind.Segment);
+        if (authorization is not { } decided)
         {
             return Results.NotFound();
         }
 
-        var authorization = await AuthorizeAsync(context, playbackId, HlsResourceKind.Segment);
-        if (!authorization.IsAllowed)
+        if (!decided.IsAllowed)
         {
-            if (authorization.NeedsCredentials)
+            if (decided.NeedsCredentials)
             {
                 context.Response.Headers.WWWAuthenticate = "Bearer";
             }
 
-            return Results.StatusCode(authorization.NeedsCredentials ? StatusCodes.Status401Unauthorized : StatusCodes.Status403Forbidden);
+            return Results.StatusCode(decided.NeedsCredentials ? StatusCodes.Status401Unauthorized : StatusCodes.Status403Forbidden);
+        }
+
+        var path = Path.Combine(store.SessionDirectory(playbackId, sessionId), segment);
+        if (!File.Exists(path))
+        {
+            return Results.NotFound();
         }
 
         // A session id names one run of a stream, and segment files are never rewritten: immutable. A signed
         // livestream's are for this viewer only: private, so no shared cache hands them to anyone else.
-        context.Response.Headers.CacheControl = authorization.IsPrivate ? HlsEndpoints.PrivateSegmentCacheControl : HlsEndpoints.SegmentCacheControl;
+        context.Response.Headers.CacheControl = decided.IsPrivate ? HlsEndpoints.PrivateSegmentCacheControl : HlsEndpoints.SegmentCacheControl;
         return Results.File(path, "video/mp2t", enableRangeProcessing: true);
     }
+
+    /// <summary>
+    /// The playback decision for a stored livestream's recordings, from the database only (no disk): null (404) when
+    /// the id is not valid or no livestream has it.
+    /// </summary>
+    private static async ValueTask<PlaybackAuthorization?> AuthorizeStoredAsync(HttpContext context, string playbackId, HlsResourceKind kind) =>
+        RecordingStore.IsValidId(playbackId) && await IsStoredLivestreamAsync(context, playbackId)
+            ? await AuthorizeAsync(context, playbackId, kind)
+            : null;
+
+    private static void RefuseWith(HttpResponse response, PlaybackAuthorization? authorization) =>
+        Refuse(response, authorization is not { } decided ? StatusCodes.Status404NotFound
+            : decided.NeedsCredentials ? StatusCodes.Status401Unauthorized : StatusCodes.Status403Forbidden);
 
     // Recordings play only while their livestream exists: its playback policy decides who may watch, and a
     // deleted livestream's recordings (kept on disk) must not fall back to public.

@@ -38,21 +38,20 @@ public sealed class ChunkStreamReader : IDisposable
     public const long MaxPendingBytes = 64L * 1024 * 1024;
 
     /// <summary>
-    /// A message's buffer starts at most this large and doubles (up to the declared length) as its chunks arrive, so
-    /// a peer that declares 16 MiB and sends a few bytes holds a few bytes, not 16 MiB. Most video frames fit at once.
-    /// Only the first <see cref="GenerousMessages"/> messages in progress get it (an encoder interleaves two or three);
-    /// the others start at <see cref="SmallReservation"/>, so a peer opening a message on every chunk stream with one
-    /// byte each reserves 1024 x 4 KiB, not 1024 x 64 KiB.
+    /// A message's buffer starts as large as its first chunk and doubles (up to the declared length) as its chunks
+    /// arrive, so memory grows only with bytes received: a peer that declares 16 MiB and sends a few bytes holds a few
+    /// bytes. Once <see cref="AllowGenerousReservations"/> is set (an accepted publisher), the first
+    /// <see cref="GenerousMessages"/> messages in progress (an encoder interleaves two or three) start at up to this
+    /// size instead, so most video frames fit at once without being copied while they grow.
     /// </summary>
     public const int InitialReservation = 64 * 1024;
-
-    /// <summary>See <see cref="InitialReservation"/>.</summary>
-    public const int SmallReservation = 4 * 1024;
 
     /// <summary>See <see cref="InitialReservation"/>.</summary>
     public const int GenerousMessages = 8;
 
     private readonly Dictionary<int, ChunkStreamState> _streams = [];
+    private int _chunkStreamLimit = MaxChunkStreams;
+    private long _pendingBytesLimit = MaxPendingBytes;
 
     /// <summary>Bytes reserved now for messages in progress (tests, diagnostics).</summary>
     internal long ReservedBytes => _pendingBytes;
@@ -69,6 +68,29 @@ public sealed class ChunkStreamReader : IDisposable
 
     /// <summary>Current incoming chunk size.</summary>
     public int ChunkSize { get; private set; } = DefaultChunkSize;
+
+    /// <summary>See <see cref="InitialReservation"/>. Off until the session trusts the peer.</summary>
+    public bool AllowGenerousReservations { get; set; }
+
+    /// <summary>
+    /// Narrows the chunk-stream and reassembly budgets below <see cref="MaxChunkStreams"/> and
+    /// <see cref="MaxPendingBytes"/>: a session does so until the peer's publish or play is accepted, when it calls
+    /// <see cref="LiftLimits"/>. A peer that exceeds them gets <see cref="RtmpProtocolError.TooManyChunkStreams"/> or
+    /// <see cref="RtmpProtocolError.TooMuchPendingData"/>.
+    /// </summary>
+    public void Restrict(int chunkStreams, long pendingBytes)
+    {
+        _chunkStreamLimit = Math.Clamp(chunkStreams, 1, MaxChunkStreams);
+        _pendingBytesLimit = Math.Clamp(pendingBytes, 1, MaxPendingBytes);
+    }
+
+    /// <summary>Back to the full budgets (<see cref="MaxChunkStreams"/>, <see cref="MaxPendingBytes"/>) and generous reservations.</summary>
+    public void LiftLimits()
+    {
+        _chunkStreamLimit = MaxChunkStreams;
+        _pendingBytesLimit = MaxPendingBytes;
+        AllowGenerousReservations = true;
+    }
 
     /// <summary>
     /// Reads chunks until one message is complete. False = need more bytes (the reader is left at the start
@@ -175,9 +197,9 @@ public sealed class ChunkStreamReader : IDisposable
         // The chunk is whole: commit.
         if (state is null)
         {
-            if (_streams.Count >= MaxChunkStreams)
+            if (_streams.Count >= _chunkStreamLimit)
             {
-                RtmpProtocolException.Throw(RtmpProtocolError.TooManyChunkStreams, $"More than {MaxChunkStreams} chunk streams.");
+                RtmpProtocolException.Throw(RtmpProtocolError.TooManyChunkStreams, $"More than {_chunkStreamLimit} chunk streams.");
             }
 
             state = new ChunkStreamState();
@@ -194,8 +216,8 @@ public sealed class ChunkStreamReader : IDisposable
 
         if (!inProgress)
         {
-            var start = _inProgress < GenerousMessages ? InitialReservation : SmallReservation;
-            state.Partial = Reserve(Math.Max(count, Math.Min(length, start)));
+            var start = AllowGenerousReservations && _inProgress < GenerousMessages ? Math.Min(length, InitialReservation) : 0;
+            state.Partial = Reserve(Math.Max(count, start));
             state.Received = 0;
             _inProgress++;
         }
@@ -229,7 +251,7 @@ public sealed class ChunkStreamReader : IDisposable
 
     private MediaBuffer Reserve(int bytes)
     {
-        if (_pendingBytes + bytes > MaxPendingBytes)
+        if (_pendingBytes + bytes > _pendingBytesLimit)
         {
             RtmpProtocolException.Throw(RtmpProtocolError.TooMuchPendingData);
         }

@@ -21,11 +21,18 @@ internal sealed class RtmpPlayback
     private readonly ILogger _logger;
     private readonly string? _remoteAddress;
     private readonly CancellationTokenSource _cts;
+    private readonly TimeSpan _writeTimeout;
+    private readonly Action? _onWriteTimeout;
+    private ITimer? _watchdog;
+    private long _sendingSince; // Stopwatch timestamp while a send is pending, else 0
     private Task? _loop;
 
     /// <param name="requestClose">Asks the session to close the connection, with the reason.</param>
-    public RtmpPlayback(Subscription subscription, RtmpOutput output, uint messageStreamId, Action<string> requestClose, ILogger logger, string? remoteAddress, CancellationToken sessionToken)
+    /// <param name="writeTimeout">A send blocked this long (the player stopped reading) calls <paramref name="onWriteTimeout"/>.</param>
+    public RtmpPlayback(Subscription subscription, RtmpOutput output, uint messageStreamId, Action<string> requestClose, ILogger logger, string? remoteAddress, CancellationToken sessionToken, TimeSpan? writeTimeout = null, Action? onWriteTimeout = null)
     {
+        _writeTimeout = writeTimeout ?? Timeout.InfiniteTimeSpan;
+        _onWriteTimeout = onWriteTimeout;
         _subscription = subscription;
         _output = output;
         _messageStreamId = messageStreamId;
@@ -38,11 +45,44 @@ internal sealed class RtmpPlayback
     public string StreamId => _subscription.Stream.Id;
 
     /// <summary>Starts the send loop (after the play statuses went out).</summary>
-    public void Start() => _loop = RunAsync(_cts.Token);
+    public void Start()
+    {
+        if (_writeTimeout > TimeSpan.Zero && _writeTimeout != Timeout.InfiniteTimeSpan)
+        {
+            // One timer per player checks the pending send; the send path only stores a timestamp (no per-frame timer).
+            var period = TimeSpan.FromMilliseconds(Math.Clamp(_writeTimeout.TotalMilliseconds / 4, 50, 1000));
+            _watchdog = TimeProvider.System.CreateTimer(static state => ((RtmpPlayback)state!).CheckWrite(), this, period, period);
+        }
+
+        _loop = RunAsync(_cts.Token);
+    }
+
+    private void CheckWrite()
+    {
+        var since = Volatile.Read(ref _sendingSince);
+        if (since != 0 && System.Diagnostics.Stopwatch.GetElapsedTime(since) >= _writeTimeout)
+        {
+            _watchdog?.Dispose();
+            _onWriteTimeout?.Invoke();
+            try
+            {
+                _cts.Cancel(); // the blocked flush ends
+            }
+            catch (ObjectDisposedException)
+            {
+                // Stopped meanwhile.
+            }
+        }
+    }
 
     /// <summary>Stops the loop, waits for it and disposes the subscription (its queued frames are released).</summary>
     public async ValueTask StopAsync()
     {
+        if (_watchdog is { } watchdog)
+        {
+            await watchdog.DisposeAsync().ConfigureAwait(false);
+        }
+
         await _cts.CancelAsync().ConfigureAwait(false);
         if (_loop is { } loop)
         {
@@ -77,7 +117,9 @@ internal sealed class RtmpPlayback
                             MediaKind.Audio => (RtmpOutput.AudioChunkStream, RtmpMessageType.Audio),
                             _ => (RtmpOutput.StreamChunkStream, RtmpMessageType.DataAmf0),
                         };
+                        Volatile.Write(ref _sendingSince, System.Diagnostics.Stopwatch.GetTimestamp());
                         await _output.SendAsync(chunkStream, type, unchecked((uint)relative), _messageStreamId, body.WrittenMemory, cancellationToken).ConfigureAwait(false);
+                        Volatile.Write(ref _sendingSince, 0);
                     }
                     finally
                     {

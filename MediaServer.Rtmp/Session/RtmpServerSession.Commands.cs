@@ -121,6 +121,7 @@ public sealed partial class RtmpServerSession
         _logScope.StreamId = resolution.StreamId;
         _ingest = new RtmpIngest(_hub.Publish(resolution.StreamId!), messageStreamId, OnRevoked, _logger, _remoteAddress);
         _idle!.Arm();
+        Trust();
 
         await _output.SendUserControlAsync(UserControlEvent.StreamBegin(messageStreamId), Token).ConfigureAwait(false);
         var info = RtmpCommand.StatusInfo("status", "NetStream.Publish.Start", $"{name} is now published.");
@@ -209,8 +210,17 @@ public sealed partial class RtmpServerSession
             return;
         }
 
+        if (_limits?.TryAcquirePlayer(stream.Id, _addressKey) is { } full)
+        {
+            _logger.LogInformation("RTMP {Remote}: play '{StreamId}' refused: {Reason}", _remoteAddress, stream.Id, full);
+            await RefuseAsync(messageStreamId, "NetStream.Play.Failed", full).ConfigureAwait(false);
+            return;
+        }
+
         // Subscribe first so nothing published while the statuses go out is missed; the loop starts after them.
-        _playback = new RtmpPlayback(stream.Subscribe(replayGop: true), _output, messageStreamId, RequestClose, _logger, _remoteAddress, Token);
+        _playback = new RtmpPlayback(stream.Subscribe(replayGop: true), _output, messageStreamId, RequestClose, _logger, _remoteAddress, Token, _options.PlayerWriteTimeout, OnPlayerWriteTimeout);
+        _playerSlot = _limits is null ? null : stream.Id;
+        Trust();
 
         await _output.SendUserControlAsync(UserControlEvent.StreamBegin(messageStreamId), Token).ConfigureAwait(false);
         var reset = RtmpCommand.StatusInfo("status", "NetStream.Play.Reset", $"Playing and resetting {name}.");
@@ -224,6 +234,16 @@ public sealed partial class RtmpServerSession
         _playback.Start();
         _logScope.StreamId = stream.Id;
         _logger.LogInformation("RTMP {Remote}: playing stream {StreamId}", _remoteAddress, stream.Id);
+    }
+
+    // The stream id this session holds a player slot of, in _limits.
+    private string? _playerSlot;
+
+    private void OnPlayerWriteTimeout()
+    {
+        AbortTransport = true;
+        _logger.LogInformation("RTMP {Remote}: player of {StreamId} stopped reading for {Seconds:0.#} s; disconnecting", _remoteAddress, _playback?.StreamId, _options.PlayerWriteTimeout.TotalSeconds);
+        RequestClose("player stopped reading");
     }
 
     private void RequestClose(string reason)
@@ -249,6 +269,12 @@ public sealed partial class RtmpServerSession
 
         _playback = null;
         await playback.StopAsync().ConfigureAwait(false);
+        if (_playerSlot is { } slot)
+        {
+            _playerSlot = null;
+            _limits!.ReleasePlayer(slot, _addressKey);
+        }
+
         if (!_closeRequested)
         {
             _idle?.Arm(); // no longer a player: silence counts again

@@ -34,6 +34,8 @@ public sealed partial class RtmpServerSession
     private readonly RtmpServerOptions _options;
     private readonly ILogger _logger;
     private readonly string? _remoteAddress;
+    private readonly RtmpConnectionLimits? _limits;
+    private readonly string _addressKey;
     private readonly ChunkStreamReader _chunkReader;
     private readonly RtmpOutput _output;
     private readonly List<RtmpMessage> _pending = [];
@@ -52,8 +54,12 @@ public sealed partial class RtmpServerSession
     private RtmpIngest? _ingest;
     private RtmpPlayback? _playback;
 
-    public RtmpServerSession(IDuplexPipe transport, StreamHub hub, IStreamResolver resolver, RtmpServerOptions options, ILogger logger, string? remoteAddress)
+    /// <param name="limits">The server's player budgets; null: none (tests).</param>
+    /// <param name="addressKey">The peer's address as <paramref name="limits"/> counts it (<see cref="RtmpConnectionLimits.AddressKey"/>).</param>
+    public RtmpServerSession(IDuplexPipe transport, StreamHub hub, IStreamResolver resolver, RtmpServerOptions options, ILogger logger, string? remoteAddress, RtmpConnectionLimits? limits = null, string? addressKey = null)
     {
+        _limits = limits;
+        _addressKey = addressKey ?? remoteAddress ?? "";
         _transport = transport;
         _hub = hub;
         _resolver = resolver;
@@ -61,6 +67,10 @@ public sealed partial class RtmpServerSession
         _logger = logger;
         _remoteAddress = remoteAddress;
         _chunkReader = new ChunkStreamReader(options.MaxIncomingMessageSize);
+
+        // Until publish or play is accepted the peer is a stranger: a few chunk streams and a small reassembly budget
+        // (a thousand one-byte chunk streams from each of many connections would pin memory for nothing).
+        _chunkReader.Restrict(options.PreSessionMaxChunkStreams, options.PreSessionMaxPendingBytes);
         _output = new RtmpOutput(transport.Output);
         _ack = new AcknowledgementWindow(options.WindowAckSize);
     }
@@ -69,6 +79,12 @@ public sealed partial class RtmpServerSession
 
     /// <summary>The protocol error that ended the session, if any (for tests and diagnostics).</summary>
     public RtmpProtocolError? ProtocolError { get; private set; }
+
+    /// <summary>
+    /// The session ended because the player stopped reading (<see cref="RtmpServerOptions.PlayerWriteTimeout"/>): the
+    /// host must abort the connection, since data still queued for the peer would otherwise keep it open.
+    /// </summary>
+    public bool AbortTransport { get; private set; }
 
     /// <summary>Runs the connection until the peer leaves, a protocol error, a takeover or cancellation.</summary>
     public async Task RunAsync(CancellationToken cancellationToken)
@@ -145,13 +161,15 @@ public sealed partial class RtmpServerSession
             var buffer = result.Buffer;
             var consumed = buffer.Start;
             long consumedBytes = 0;
+            var more = false;
             try
             {
-                (consumed, consumedBytes) = ParseMessages(buffer);
+                (consumed, consumedBytes, more) = ParseMessages(buffer);
             }
             finally
             {
-                input.AdvanceTo(consumed, buffer.End);
+                // Stopped early (a command before the session is trusted): the rest is read again at once.
+                input.AdvanceTo(consumed, more ? consumed : buffer.End);
             }
 
             _ack.Received(consumedBytes);
@@ -162,22 +180,38 @@ public sealed partial class RtmpServerSession
                 await _output.SendControlAsync(RtmpMessageType.Acknowledgement, ProtocolControl.Acknowledgement(sequenceNumber), token).ConfigureAwait(false);
             }
 
-            if (_closeRequested || result.IsCompleted)
+            if (_closeRequested || (result.IsCompleted && !more))
             {
                 return;
             }
         }
     }
 
-    private (SequencePosition Consumed, long Bytes) ParseMessages(in ReadOnlySequence<byte> buffer)
+    private (SequencePosition Consumed, long Bytes, bool More) ParseMessages(in ReadOnlySequence<byte> buffer)
     {
         var reader = new SequenceReader<byte>(buffer);
         while (_chunkReader.TryRead(ref reader, out var message))
         {
             _pending.Add(message);
+
+            // Before publish/play is accepted, a command is handled before the bytes after it are parsed: an encoder
+            // that sends its first keyframe right behind publish gets the full budget for it once publish is accepted.
+            if (!_trusted && message.Type is RtmpMessageType.CommandAmf0 or RtmpMessageType.CommandAmf3)
+            {
+                return (reader.Position, reader.Consumed, reader.Remaining > 0);
+            }
         }
 
-        return (reader.Position, reader.Consumed);
+        return (reader.Position, reader.Consumed, false);
+    }
+
+    // Publish or play was accepted: the full chunk-stream and reassembly budgets apply.
+    private bool _trusted;
+
+    private void Trust()
+    {
+        _trusted = true;
+        _chunkReader.LiftLimits();
     }
 
     private async ValueTask HandlePendingAsync()

@@ -225,9 +225,60 @@ public class ChunkStreamTests
 
         using var reader = new ChunkStreamReader();
         Assert.That(ReadAll(reader, [.. bytes]).Select(m => m.Type), Is.EqualTo(new[] { RtmpMessageType.SetChunkSize }));
-        var generous = Math.Min(streams, ChunkStreamReader.GenerousMessages);
-        Assert.That(reader.ReservedBytes, Is.EqualTo(((long)generous * ChunkStreamReader.InitialReservation) + ((long)(streams - generous) * ChunkStreamReader.SmallReservation)));
-        Assert.That(reader.ReservedBytes, Is.LessThan(5L * 1024 * 1024), "declared: streams x 16 MiB");
+        Assert.That(reader.ReservedBytes, Is.EqualTo(streams), "one byte received on each: one byte held");
+    }
+
+    [Test]
+    public void Read_LyingLengthsOnceGenerous_ReserveAtMostTheInitialReservationForTheFirstFew()
+    {
+        var bytes = new List<byte>(Convert.FromHexString("02" + "000000" + "000004" + "01" + "00000000" + "00000001"));
+        const int Streams = 20;
+        for (var csid = 400; csid < 400 + Streams; csid++)
+        {
+            var rest = csid - 64;
+            bytes.AddRange([0x01, (byte)rest, (byte)(rest >> 8)]);
+            bytes.AddRange(Convert.FromHexString("000000" + "FFFFFF" + "09" + "01000000" + "00"));
+        }
+
+        using var reader = new ChunkStreamReader();
+        reader.LiftLimits();
+        ReadAll(reader, [.. bytes]);
+        var generous = ChunkStreamReader.GenerousMessages;
+        Assert.That(reader.ReservedBytes, Is.EqualTo(((long)generous * ChunkStreamReader.InitialReservation) + (Streams - generous)));
+    }
+
+    [Test]
+    public void Read_Restricted_RefusesTheNinthChunkStream()
+    {
+        var bytes = new List<byte>();
+        for (var csid = 400; csid < 409; csid++)
+        {
+            var rest = csid - 64;
+            bytes.AddRange([0x01, (byte)rest, (byte)(rest >> 8)]);
+            bytes.AddRange(Convert.FromHexString("000000" + "000000" + "08" + "01000000"));
+        }
+
+        using var reader = new ChunkStreamReader();
+        reader.Restrict(chunkStreams: 8, pendingBytes: 64 * 1024);
+        var ex = Assert.Throws<RtmpProtocolException>(() => ReadAll(reader, [.. bytes]));
+        Assert.That(ex!.Reason, Is.EqualTo(RtmpProtocolError.TooManyChunkStreams));
+    }
+
+    [Test]
+    public void Read_Restricted_RefusesMoreThanThePendingBudget()
+    {
+        // One 1 MiB message at chunk size 4096: refused once more than 64 KiB would be held, long before 1 MiB.
+        var payload = new byte[1024 * 1024];
+        var writer = new ArrayBufferWriter<byte>();
+        var chunks = new ChunkStreamWriter { ChunkSize = 4096 };
+        chunks.Write(writer, 6, RtmpMessageType.Video, 0, 1, payload);
+        var bytes = Convert.FromHexString("02" + "000000" + "000004" + "01" + "00000000" + "00001000").Concat(writer.WrittenSpan.ToArray()).ToArray();
+
+        using var reader = new ChunkStreamReader();
+        reader.Restrict(chunkStreams: 8, pendingBytes: 64 * 1024);
+        var ex = Assert.Throws<RtmpProtocolException>(() => ReadAll(reader, bytes));
+        Assert.That(ex!.Reason, Is.EqualTo(RtmpProtocolError.TooMuchPendingData));
+        Assert.That(reader.ReservedBytes, Is.LessThanOrEqualTo(64 * 1024));
     }
 
     [Test]
