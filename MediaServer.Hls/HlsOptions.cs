@@ -62,6 +62,14 @@ public sealed class HlsOptions
     /// the playlist every few seconds).</summary>
     public TimeSpan Fmp4IdleTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// How long a segment or part download may go without the reader taking the next 64 KiB chunk
+    /// (<see cref="Storage.SegmentBuffer.ChunkSize"/>) before its connection is dropped (default 10 s, so a reader
+    /// slower than ~6.5 KB/s). A player that stops reading would otherwise hold the segment's buffers for as long as
+    /// the connection lives. Zero disables the check.
+    /// </summary>
+    public TimeSpan StalledReaderTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
     /// <summary>Whether the fMP4 rendition is made only while watched.</summary>
     public bool IsFmp4OnDemand => Fmp4Rendition && Fmp4OnDemand && Container != HlsContainer.Fmp4;
 
@@ -119,6 +127,11 @@ public sealed class HlsOptionsValidator : IValidateOptions<HlsOptions>
         if (options.Container == HlsContainer.Fmp4 && !options.Fmp4Rendition)
         {
             (errors ??= []).Add("MediaServer:Hls:Container is fmp4 but MediaServer:Hls:Fmp4Rendition is false: nothing would be served.");
+        }
+
+        if (options.StalledReaderTimeout < TimeSpan.Zero)
+        {
+            (errors ??= []).Add("MediaServer:Hls:StalledReaderTimeout must not be negative (0 disables it).");
         }
 
         if (options.Fmp4IdleTimeout < TimeSpan.FromSeconds(1))

@@ -143,13 +143,6 @@ builder.WebHost.ConfigureKestrel(static kestrel =>
     }
 
     Listen(options.Http.Port, _ => { });
-
-    // A reader that stops reading (a stuck HLS player) frees its response, and the segment it holds, within seconds;
-    // Kestrel's default of 240 B/s lets it hold a 2 MB segment for hours.
-    if (options.Http.MinResponseDataRate > 0)
-    {
-        kestrel.Limits.MinResponseDataRate = new Microsoft.AspNetCore.Server.Kestrel.Core.MinDataRate(options.Http.MinResponseDataRate, TimeSpan.FromSeconds(Math.Max(1, options.Http.MinDataRateGracePeriodSeconds)));
-    }
 });
 
 var app = builder.Build();

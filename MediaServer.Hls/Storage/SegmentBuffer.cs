@@ -99,18 +99,27 @@ public sealed class SegmentBuffer : IBufferWriter<byte>
     public ValueTask WriteToAsync(PipeWriter writer, CancellationToken cancellationToken) =>
         WriteToAsync(writer, 0, Length, cancellationToken);
 
-    /// <summary>Writes <paramref name="count"/> committed bytes from <paramref name="offset"/> to a pipe (a byte range).</summary>
-    public async ValueTask WriteToAsync(PipeWriter writer, long offset, long count, CancellationToken cancellationToken)
+    /// <summary>
+    /// Writes <paramref name="count"/> committed bytes from <paramref name="offset"/> to a pipe (a byte range). With a
+    /// <paramref name="stall"/> source (its own timer, in place of <paramref name="cancellationToken"/>), each chunk must be taken within
+    /// <paramref name="chunkTimeout"/>: its timer restarts before each chunk, and a reader that takes nothing ends the
+    /// write with an <see cref="OperationCanceledException"/>.
+    /// </summary>
+    public async ValueTask WriteToAsync(PipeWriter writer, long offset, long count, CancellationToken cancellationToken, CancellationTokenSource? stall = null, TimeSpan chunkTimeout = default)
     {
+        var token = stall?.Token ?? cancellationToken;
         var sequence = GetSequence().Slice(offset, count);
         foreach (var memory in sequence)
         {
-            var result = await writer.WriteAsync(memory, cancellationToken).ConfigureAwait(false);
+            stall?.CancelAfter(chunkTimeout);
+            var result = await writer.WriteAsync(memory, token).ConfigureAwait(false);
             if (result.IsCanceled || result.IsCompleted)
             {
                 return;
             }
         }
+
+        stall?.CancelAfter(Timeout.InfiniteTimeSpan);
     }
 
     /// <summary>Writes the committed bytes to a stream, chunk by chunk (no intermediate array).</summary>

@@ -68,16 +68,6 @@ public sealed class HttpListenerOptions
 {
     /// <summary>HTTP port for the API and HLS (default 8080).</summary>
     public int Port { get; set; } = 8080;
-
-    /// <summary>
-    /// Bytes per second a response must at least be read at, once <see cref="MinDataRateGracePeriodSeconds"/> have
-    /// passed (Kestrel's <c>MinResponseDataRate</c>); slower readers are disconnected. Default 16384 (a viewer of a
-    /// 6 Mbit/s stream reads 750 KB/s); 0 keeps Kestrel's default (240 B/s).
-    /// </summary>
-    public double MinResponseDataRate { get; set; } = 16 * 1024;
-
-    /// <summary>Seconds a response may stay below <see cref="MinResponseDataRate"/> before its reader is dropped (default 5).</summary>
-    public double MinDataRateGracePeriodSeconds { get; set; } = 5;
 }
 
 /// <summary>Pushing live streams on to other RTMP servers (a livestream's <c>restream</c> targets).</summary>
