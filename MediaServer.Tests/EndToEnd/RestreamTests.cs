@@ -136,7 +136,7 @@ public class RestreamTests
             ProcessRunner.KillQuietly(publisher);
         }
 
-        Assert.That(CountOccurrences(server.Log, "Cannot connect to 127.0.0.1:" + deadPort), Is.EqualTo(1), "one warning for repeated identical failures:\n" + server.Log);
+        Assert.That(CountOccurrences(server.Log, "Connection refused by 127.0.0.1:" + deadPort), Is.EqualTo(1), "one warning for repeated identical failures:\n" + server.Log);
     }
 
     [Test]

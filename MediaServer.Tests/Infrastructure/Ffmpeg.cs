@@ -29,8 +29,12 @@ internal static class Ffmpeg
             timeout ?? TimeSpan.FromSeconds(seconds * 3 + 30));
 
     /// <summary>Starts publishing in the background; kill the process to stop.</summary>
-    public static Process StartPublishing(string rtmpUrl, double seconds, out StringBuilder stderr, int gop = 30)
-        => ProcessRunner.Start("ffmpeg", [.. SyntheticSource(seconds, realtime: true, gop), "-f", "flv", rtmpUrl], out _, out stderr);
+    /// <param name="constantBitrate">When set (e.g. "16M"), the video is encoded at this constant rate, padded with filler NAL units.</param>
+    public static Process StartPublishing(string rtmpUrl, double seconds, out StringBuilder stderr, int gop = 30, string size = "640x360", string? constantBitrate = null)
+        => ProcessRunner.Start("ffmpeg", [
+            .. SyntheticSource(seconds, realtime: true, gop, size),
+            .. constantBitrate is null ? [] : new[] { "-b:v", constantBitrate, "-minrate", constantBitrate, "-maxrate", constantBitrate, "-bufsize", constantBitrate, "-x264-params", "nal-hrd=cbr" },
+            "-f", "flv", rtmpUrl], out _, out stderr);
 
     /// <summary>
     /// Output options for decoding to the null muxer. The video encoder keeps the input's time base: with the
