@@ -337,26 +337,15 @@ public class ConnectionBudgetTests
         }
     }
 
-    private static async Task<int> CountSegmentsAsync(ServerProcess server, string stream)
+    private static async Task<int> CountSegmentsAsync(ServerProcess server, string stream) => CountSegments(await server.MediaPlaylistAsync(stream));
+
+    /// <summary>Segments the stream has made so far: the media sequence plus the segments in the window.</summary>
+    private static int CountSegments(string playlist)
     {
-        var text = await server.MediaPlaylistAsync(stream);
-        var sequence = Regex.Match(text, @"#EXT-X-MEDIA-SEQUENCE:(\d+)");
-        return (sequence.Success ? int.Parse(sequence.Groups[1].Value, CultureInfo.InvariantCulture) : 0) + Regex.Count(text, "#EXTINF");
+        var sequence = Regex.Match(playlist, @"#EXT-X-MEDIA-SEQUENCE:(\d+)");
+        return (sequence.Success ? int.Parse(sequence.Groups[1].Value, CultureInfo.InvariantCulture) : 0) + Regex.Count(playlist, "#EXTINF");
     }
 
-    private static async Task WaitForSegmentsAsync(ServerProcess server, string stream, int atLeast)
-    {
-        var stopwatch = Stopwatch.StartNew();
-        while (stopwatch.Elapsed < Wait)
-        {
-            if (await CountSegmentsAsync(server, stream) >= atLeast)
-            {
-                return;
-            }
-
-            await Task.Delay(200);
-        }
-
-        Assert.Fail($"{stream} did not reach {atLeast} segments\n{server.Log}");
-    }
+    private static Task WaitForSegmentsAsync(ServerProcess server, string stream, int atLeast) =>
+        server.WaitForMediaPlaylistAsync(stream, p => CountSegments(p) >= atLeast, Wait);
 }
