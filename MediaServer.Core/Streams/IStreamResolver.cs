@@ -57,7 +57,7 @@ public sealed class OpenStreamResolver : IStreamResolver
     {
         if (!string.Equals(request.App, LiveApp, StringComparison.Ordinal))
         {
-            return StreamResolution.Refuse(StreamRefusal.BadName, $"Unknown application '{request.App}'; use '{LiveApp}'.");
+            return StreamResolution.Refuse(StreamRefusal.BadName, $"Unknown application '{StreamKeyHash.AppForLog(request.App)}'; use '{LiveApp}'.");
         }
 
         if (!IsValidStreamId(request.Name))

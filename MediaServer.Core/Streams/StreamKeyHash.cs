@@ -13,4 +13,23 @@ public static class StreamKeyHash
         SHA256.HashData(Encoding.UTF8.GetBytes(key), hash);
         return "sha256:" + Convert.ToHexStringLower(hash[..4]);
     }
+
+    /// <summary>
+    /// An RTMP application name for a log: a short plain name (<c>live</c>) as it is, anything else hashed, since an
+    /// encoder set up with the key in its server URL (<c>rtmp://host/live/KEY</c>, empty key) sends the key there.
+    /// </summary>
+    public static string AppForLog(string? app)
+    {
+        if (string.IsNullOrEmpty(app))
+        {
+            return "(none)";
+        }
+
+        if (app.Length <= 16 && app.All(static c => char.IsAsciiLetterOrDigit(c) || c is '_' or '-'))
+        {
+            return app;
+        }
+
+        return Of(app);
+    }
 }

@@ -17,7 +17,7 @@ namespace MediaServer.Host.Connections;
 /// No, an invalid or an expired token, or an API token in the URL, is 401; a valid token of another API key or a
 /// playback token for another playback id is 403.
 /// </summary>
-internal sealed class LivestreamPlaybackAuthorizer(LivestreamStore livestreams, AccessTokenValidator tokens) : IPlaybackAuthorizer
+internal sealed class LivestreamPlaybackAuthorizer(LivestreamStore livestreams, ApiKeyStore keys, AccessTokenValidator tokens) : IPlaybackAuthorizer
 {
     public const string TokenQueryName = "token";
 
@@ -29,7 +29,14 @@ internal sealed class LivestreamPlaybackAuthorizer(LivestreamStore livestreams, 
             return PlaybackAuthorization.Deny; // what is left of a deleted livestream plays for no one
         }
 
-        if (livestream is null || livestream.PlaybackPolicy != PlaybackPolicy.Signed)
+        if (livestream is null)
+        {
+            // Only open mode (no API key at all) has streams without a stored livestream; otherwise it is what is left
+            // of a deleted one, whatever the deleted-id cache still remembers.
+            return await keys.AnyKeyExistsAsync(context.RequestAborted) ? PlaybackAuthorization.Deny : PlaybackAuthorization.Allow;
+        }
+
+        if (livestream.PlaybackPolicy != PlaybackPolicy.Signed)
         {
             return PlaybackAuthorization.Allow;
         }

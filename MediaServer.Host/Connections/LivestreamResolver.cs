@@ -85,7 +85,7 @@ internal sealed class LivestreamResolver(
     {
         if (request.App != OpenStreamResolver.LiveApp)
         {
-            return (StreamResolution.Refuse(StreamRefusal.BadName, $"Unknown application '{request.App}'; publish to rtmp://host/live/<stream key>."), null);
+            return (StreamResolution.Refuse(StreamRefusal.BadName, $"Unknown application '{StreamKeyHash.AppForLog(request.App)}'; publish to rtmp://host/live/<stream key>."), null);
         }
 
         var livestream = await livestreams.FindByStreamKeyAsync(request.Name, cancellationToken);

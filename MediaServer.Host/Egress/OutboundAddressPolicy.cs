@@ -15,7 +15,8 @@ internal enum AddressRange
     /// <summary>127.0.0.0/8, ::1. Allowed with <c>AllowPrivateNetworks</c>.</summary>
     Loopback,
 
-    /// <summary>10/8, 172.16/12, 192.168/16 (RFC 1918), fc00::/7 (ULA, RFC 4193), 100.64/10 (CGNAT, RFC 6598). Allowed with <c>AllowPrivateNetworks</c>.</summary>
+    /// <summary>10/8, 172.16/12, 192.168/16 (RFC 1918), fc00::/7 (ULA, RFC 4193), fec0::/10 (site-local), 100.64/10 (CGNAT,
+    /// RFC 6598), 198.18/15 (benchmarking), 192.0.0/24. Allowed with <c>AllowPrivateNetworks</c>.</summary>
     Private,
 
     /// <summary>169.254/16 (cloud metadata at 169.254.169.254), fe80::/10. Always refused.</summary>
@@ -39,7 +40,9 @@ internal sealed class OutboundAddressRefusedException(string message) : Exceptio
 /// IPv4-mapped IPv6 addresses (<c>::ffff:10.0.0.1</c>) are judged as the IPv4 address they carry.
 /// <c>MediaServer:Restream:AllowPrivateNetworks</c> allows <see cref="AddressRange.Loopback"/> and
 /// <see cref="AddressRange.Private"/> (tests, private setups); link-local, non-unicast and the server's own
-/// listeners (its RTMP, RTMPS and HTTP ports on any of its addresses) stay refused.
+/// listeners (its RTMP, RTMPS and HTTP ports on any of its addresses) stay refused. The addresses of this machine's
+/// network interfaces are refused on every port unless <c>AllowPrivateNetworks</c> is set, so a target cannot reach a
+/// service the firewall hides from outside.
 /// </remarks>
 internal sealed class OutboundAddressPolicy
 {
@@ -80,6 +83,8 @@ internal sealed class OutboundAddressPolicy
                 172 when (b[1] & 0xF0) == 16 => AddressRange.Private,
                 192 when b[1] == 168 => AddressRange.Private,
                 100 when (b[1] & 0xC0) == 64 => AddressRange.Private,          // CGNAT 100.64/10
+                198 when (b[1] & 0xFE) == 18 => AddressRange.Private,          // 198.18/15, benchmarking (RFC 2544)
+                192 when b[1] == 0 && b[2] == 0 => AddressRange.Private,       // 192.0.0/24, IETF protocol assignments
                 169 when b[1] == 254 => AddressRange.LinkLocal,
                 >= 224 => AddressRange.NotUnicast,                             // multicast, reserved, broadcast
                 _ => AddressRange.Public,
@@ -105,9 +110,14 @@ internal sealed class OutboundAddressPolicy
                 return AddressRange.LinkLocal;
             }
 
-            if ((b[0] & 0xFE) == 0xFC)
+            if ((b[0] & 0xFE) == 0xFC || (b[0] == 0xFE && (b[1] & 0xC0) == 0xC0))
             {
-                return AddressRange.Private;
+                return AddressRange.Private; // ULA fc00::/7, and the deprecated site-local fec0::/10
+            }
+
+            if (b[0] == 0x20 && b[1] == 0x02)
+            {
+                return Classify(new IPAddress(b[2..6])); // 6to4 2002::/16 carries an IPv4 address: judge that one
             }
 
             // IPv4-compatible (::a.b.c.d, deprecated) and NAT64 (64:ff9b::/96) carry an IPv4 address: judge that one.
@@ -131,6 +141,12 @@ internal sealed class OutboundAddressPolicy
         if (IsOwnListener(address, range, port))
         {
             return "it is this server's own listener";
+        }
+
+        // This machine's own public address reaches every service on it that a firewall hides from outside.
+        if (range == AddressRange.Public && !_allowPrivateNetworks && IsOwnAddress(address))
+        {
+            return "it is an address of this server (set MediaServer:Restream:AllowPrivateNetworks=true to allow)";
         }
 
         return range switch
@@ -171,18 +187,12 @@ internal sealed class OutboundAddressPolicy
             : $"Address not allowed: {host}:{port} resolves to {firstRefusal}; not contacted.");
     }
 
-    private bool IsOwnListener(IPAddress address, AddressRange range, int port)
+    private bool IsOwnListener(IPAddress address, AddressRange range, int port) =>
+        Array.IndexOf(_ownPorts, port) >= 0 && (range is AddressRange.Loopback or AddressRange.NotUnicast || IsOwnAddress(address));
+
+    // An address on one of this machine's network interfaces (its public address on a VPS, say).
+    private static bool IsOwnAddress(IPAddress address)
     {
-        if (Array.IndexOf(_ownPorts, port) < 0)
-        {
-            return false;
-        }
-
-        if (range is AddressRange.Loopback or AddressRange.NotUnicast)
-        {
-            return true;
-        }
-
         var ipv4 = address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address;
         try
         {

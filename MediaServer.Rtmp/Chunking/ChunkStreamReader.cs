@@ -74,7 +74,7 @@ public sealed class ChunkStreamReader : IDisposable
 
     /// <summary>
     /// Narrows the chunk-stream and reassembly budgets below <see cref="MaxChunkStreams"/> and
-    /// <see cref="MaxPendingBytes"/>: a session does so until the peer's publish or play is accepted, when it calls
+    /// <see cref="MaxPendingBytes"/>: a session does so until the peer's publish is accepted (a player keeps them), when it calls
     /// <see cref="LiftLimits"/>. A peer that exceeds them gets <see cref="RtmpProtocolError.TooManyChunkStreams"/> or
     /// <see cref="RtmpProtocolError.TooMuchPendingData"/>.
     /// </summary>
@@ -189,6 +189,22 @@ public sealed class ChunkStreamReader : IDisposable
 
         var received = inProgress ? state!.Received : 0;
         var count = Math.Min(ChunkSize, length - received);
+
+        // The buffer this chunk will need, decided (and refused if over budget) before waiting for its bytes: a peer
+        // that declares a large chunk and trickles it would otherwise hold the unread bytes in the transport.
+        var grownTo = 0;
+        if (!inProgress)
+        {
+            grownTo = Math.Max(count, AllowGenerousReservations && _inProgress < GenerousMessages ? Math.Min(length, InitialReservation) : 0);
+            EnsureBudget(grownTo);
+        }
+        else if (received + count > state!.Partial!.Length)
+        {
+            // Grow as the data arrives: double, at least to what this chunk needs, at most to the declared length.
+            grownTo = (int)Math.Min(length, Math.Max((long)state.Partial.Length * 2, received + count));
+            EnsureBudget(grownTo - state.Partial.Length);
+        }
+
         if (reader.Remaining < count)
         {
             return false;
@@ -216,16 +232,14 @@ public sealed class ChunkStreamReader : IDisposable
 
         if (!inProgress)
         {
-            var start = AllowGenerousReservations && _inProgress < GenerousMessages ? Math.Min(length, InitialReservation) : 0;
-            state.Partial = Reserve(Math.Max(count, start));
+            state.Partial = Reserve(grownTo);
             state.Received = 0;
             _inProgress++;
         }
-        else if (state.Received + count > state.Partial!.Length)
+        else if (grownTo > 0)
         {
-            // Grow as the data arrives: double, at least to what this chunk needs, at most to the declared length.
-            var grown = Reserve((int)Math.Min(length, Math.Max((long)state.Partial.Length * 2, state.Received + count)));
-            state.Partial.Span[..state.Received].CopyTo(grown.Span);
+            var grown = Reserve(grownTo);
+            state.Partial!.Span[..state.Received].CopyTo(grown.Span);
             _pendingBytes -= state.Partial.Length;
             state.Partial.Release();
             state.Partial = grown;
@@ -249,12 +263,17 @@ public sealed class ChunkStreamReader : IDisposable
         return true;
     }
 
-    private MediaBuffer Reserve(int bytes)
+    private void EnsureBudget(long bytes)
     {
         if (_pendingBytes + bytes > _pendingBytesLimit)
         {
             RtmpProtocolException.Throw(RtmpProtocolError.TooMuchPendingData);
         }
+    }
+
+    private MediaBuffer Reserve(int bytes)
+    {
+        EnsureBudget(bytes);
 
         _pendingBytes += bytes;
         return MediaBuffer.Rent(bytes);

@@ -80,7 +80,7 @@ public sealed partial class RtmpServerSession
         var info = RtmpCommand.StatusInfo("status", "NetConnection.Connect.Success", "Connection succeeded.");
         info["objectEncoding"] = parameters is not null && parameters.TryGetNumber("objectEncoding", out var encoding) ? encoding : 0d;
         await SendResultAsync(command.TransactionId, properties, info).ConfigureAwait(false);
-        _logger.LogDebug("RTMP {Remote}: connected to app '{App}'", _remoteAddress, _application.Value.Name);
+        _logger.LogDebug("RTMP {Remote}: connected to app '{App}'", _remoteAddress, StreamKeyHash.AppForLog(_application.Value.Name));
     }
 
     private async ValueTask FcPublishAsync(RtmpCommand command)
@@ -113,7 +113,7 @@ public sealed partial class RtmpServerSession
         {
             var code = resolution.Refusal == StreamRefusal.Unauthorized ? "NetStream.Publish.Unauthorized" : "NetStream.Publish.BadName";
             // The name is the stream key, a publishing credential: the log gets its hash only.
-            _logger.LogInformation("RTMP {Remote}: publish to '{App}/{KeyHash}' refused: {Code} {Message}", _remoteAddress, _application?.Name, StreamKeyHash.Of(name), code, resolution.Message);
+            _logger.LogInformation("RTMP {Remote}: publish to '{App}/{KeyHash}' refused: {Code} {Message}", _remoteAddress, StreamKeyHash.AppForLog(_application?.Name), StreamKeyHash.Of(name), code, resolution.Message);
             await RefuseAsync(messageStreamId, code, resolution.Message ?? "Publishing refused.").ConfigureAwait(false);
             return;
         }
@@ -121,7 +121,7 @@ public sealed partial class RtmpServerSession
         _logScope.StreamId = resolution.StreamId;
         _ingest = new RtmpIngest(_hub.Publish(resolution.StreamId!), messageStreamId, OnRevoked, _logger, _remoteAddress);
         _idle!.Arm();
-        Trust();
+        Trust(publisher: true);
 
         await _output.SendUserControlAsync(UserControlEvent.StreamBegin(messageStreamId), Token).ConfigureAwait(false);
         var info = RtmpCommand.StatusInfo("status", "NetStream.Publish.Start", $"{name} is now published.");
@@ -205,7 +205,7 @@ public sealed partial class RtmpServerSession
         var stream = resolution.IsAccepted ? _hub.Find(resolution.StreamId!) : null;
         if (stream is null)
         {
-            _logger.LogInformation("RTMP {Remote}: play '{App}/{Name}': not found", _remoteAddress, _application?.Name, name);
+            _logger.LogInformation("RTMP {Remote}: play '{App}/{Name}': not found", _remoteAddress, StreamKeyHash.AppForLog(_application?.Name), name);
             await RefuseAsync(messageStreamId, "NetStream.Play.StreamNotFound", resolution.Message ?? $"Stream {name} is not live.").ConfigureAwait(false);
             return;
         }
@@ -220,7 +220,7 @@ public sealed partial class RtmpServerSession
         // Subscribe first so nothing published while the statuses go out is missed; the loop starts after them.
         _playback = new RtmpPlayback(stream.Subscribe(replayGop: true), _output, messageStreamId, RequestClose, _logger, _remoteAddress, Token, _options.PlayerWriteTimeout, OnPlayerWriteTimeout);
         _playerSlot = _limits is null ? null : stream.Id;
-        Trust();
+        Trust(publisher: false);
 
         await _output.SendUserControlAsync(UserControlEvent.StreamBegin(messageStreamId), Token).ConfigureAwait(false);
         var reset = RtmpCommand.StatusInfo("status", "NetStream.Play.Reset", $"Playing and resetting {name}.");

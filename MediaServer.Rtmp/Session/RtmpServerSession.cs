@@ -205,13 +205,18 @@ public sealed partial class RtmpServerSession
         return (reader.Position, reader.Consumed, false);
     }
 
-    // Publish or play was accepted: the full chunk-stream and reassembly budgets apply.
+    // Publish or play was accepted. A publisher gets the full chunk-stream and reassembly budgets (it sends media);
+    // a player keeps the narrow pre-session ones: it only ever sends control messages and small commands, and a
+    // stranger who may play any public stream must not pin a publisher's budget per connection.
     private bool _trusted;
 
-    private void Trust()
+    private void Trust(bool publisher)
     {
         _trusted = true;
-        _chunkReader.LiftLimits();
+        if (publisher)
+        {
+            _chunkReader.LiftLimits();
+        }
     }
 
     private async ValueTask HandlePendingAsync()

@@ -45,7 +45,17 @@ internal sealed class OutboundAddressPolicyTests
         new object[] { "100.128.0.0", AddressRange.Public },
         new object[] { "192.169.0.1", AddressRange.Public },
         new object[] { "2001:4860:4860::8888", AddressRange.Public },
-        new object[] { "fec0::1", AddressRange.Public },                  // just past fe80::/10
+        new object[] { "fec0::1", AddressRange.Private },                 // site-local fec0::/10 (deprecated), just past fe80::/10
+        new object[] { "ff00::1", AddressRange.NotUnicast },
+        new object[] { "198.18.0.1", AddressRange.Private },              // benchmarking 198.18/15
+        new object[] { "198.19.255.255", AddressRange.Private },
+        new object[] { "198.17.255.255", AddressRange.Public },
+        new object[] { "198.20.0.0", AddressRange.Public },
+        new object[] { "192.0.0.8", AddressRange.Private },               // 192.0.0/24
+        new object[] { "192.0.1.1", AddressRange.Public },
+        new object[] { "2002:7f00:1::1", AddressRange.Loopback },         // 6to4 of 127.0.0.1
+        new object[] { "2002:a9fe:a9fe::1", AddressRange.LinkLocal },     // 6to4 of 169.254.169.254
+        new object[] { "2002:808:808::1", AddressRange.Public },          // 6to4 of 8.8.8.8
     ];
 
     [TestCaseSource(nameof(Ranges))]
@@ -66,6 +76,20 @@ internal sealed class OutboundAddressPolicyTests
         var policy = new OutboundAddressPolicy(allowPrivateNetworks: true, [OwnRtmpPort, OwnHttpPort]);
         var refusal = policy.Check(IPAddress.Parse(address), 1936);
         Assert.That(refusal is null, Is.EqualTo(range is AddressRange.Public or AddressRange.Loopback or AddressRange.Private), refusal);
+    }
+
+    [Test]
+    public void Check_ThisMachinesOwnNonLoopbackAddress_RefusedOnEveryPort_UnlessPrivateNetworksAreAllowed()
+    {
+        // A VPS's public address is on its network card: a target there reaches every service the firewall hides.
+        var own = System.Net.NetworkInformation.NetworkInterface.GetAllNetworkInterfaces()
+            .SelectMany(static nic => nic.GetIPProperties().UnicastAddresses)
+            .Select(static u => u.Address)
+            .FirstOrDefault(static a => !IPAddress.IsLoopback(a) && OutboundAddressPolicy.Classify(a) is AddressRange.Public or AddressRange.Private);
+        Assert.That(own, Is.Not.Null, "the test machine has a non-loopback, non-link-local address on an interface");
+        Assert.That(new OutboundAddressPolicy(allowPrivateNetworks: false, [OwnRtmpPort]).Check(own!, 22), Is.Not.Null, own!.ToString());
+        Assert.That(new OutboundAddressPolicy(allowPrivateNetworks: true, [OwnRtmpPort]).Check(own, 22), Is.Null, "allowed with AllowPrivateNetworks");
+        Assert.That(new OutboundAddressPolicy(allowPrivateNetworks: true, [OwnRtmpPort]).Check(own, OwnRtmpPort), Does.Contain("own listener"));
     }
 
     [TestCase("127.0.0.1", OwnRtmpPort)]

@@ -282,6 +282,21 @@ public class ChunkStreamTests
     }
 
     [Test]
+    public void Read_Restricted_ALargeDeclaredChunkIsRefusedBeforeItsBytesArrive()
+    {
+        // Set Chunk Size 16 MiB, then a header declaring a 16 MiB message followed by 1000 bytes: refused at the header,
+        // not left waiting while the unread bytes pile up in the transport (one stranger could pin ~1 MB each).
+        var bytes = Convert.FromHexString("02" + "000000" + "000004" + "01" + "00000000" + "01000000" + "06" + "000000" + "FFFFFF" + "09" + "01000000")
+            .Concat(new byte[1000]).ToArray();
+
+        using var reader = new ChunkStreamReader();
+        reader.Restrict(chunkStreams: 8, pendingBytes: 64 * 1024);
+        var ex = Assert.Throws<RtmpProtocolException>(() => ReadAll(reader, bytes));
+        Assert.That(ex!.Reason, Is.EqualTo(RtmpProtocolError.TooMuchPendingData));
+        Assert.That(reader.ReservedBytes, Is.Zero);
+    }
+
+    [Test]
     public void Read_MessageLargerThanTheInitialReservation_GrowsAndReassembles()
     {
         var payload = new byte[3 * ChunkStreamReader.InitialReservation + 12_345];

@@ -377,6 +377,43 @@ public class RtmpServerSessionTests
     }
 
     [Test]
+    public async Task Play_AcceptedPlayer_KeepsThePreSessionChunkStreamBudget()
+    {
+        // A player only sends control messages and small commands: it does not get a publisher's 1024 chunk streams
+        // and 64 MiB (anyone may play a public stream; each connection would pin them).
+        var hub = new StreamHub();
+        using var publisher = hub.Publish("show");
+        await using var harness = SessionHarness.Start(hub: hub);
+        var streamId = await harness.ConnectAndCreateStreamAsync();
+        using var timeout = new CancellationTokenSource(SessionHarness.Timeout);
+        await harness.Client.PlayAsync(streamId, "show", timeout.Token);
+        var flood = new List<byte>();
+        for (var csid = 400; csid < 400 + 9; csid++)
+        {
+            var rest = csid - 64;
+            flood.AddRange([0x01, (byte)rest, (byte)(rest >> 8)]);
+            flood.AddRange(Convert.FromHexString("000000" + "000000" + "08" + "01000000"));
+        }
+
+        await harness.Client.WriteRawAsync(flood.ToArray(), timeout.Token);
+        await harness.WaitForEndAsync();
+        AssertEndedWith(harness, RtmpProtocolError.TooManyChunkStreams);
+    }
+
+    [Test]
+    public async Task KeyInTheApplicationName_IsNeverLogged()
+    {
+        // An encoder set up with the whole URL as its server (rtmp://host/live/KEY) and an empty key sends the key as app.
+        const string key = "f3b9c2d47a1e4c0b9d8e7f6a5b4c3d2e";
+        await using var harness = SessionHarness.Start();
+        var streamId = await harness.ConnectAndCreateStreamAsync(app: "live/" + key);
+        using var timeout = new CancellationTokenSource(SessionHarness.Timeout);
+        await harness.Client.PublishAsync(streamId, "", timeout.Token);
+        Assert.That(harness.Logger.Entries.Select(e => e.Message), Has.Some.Contains("sha256:"), "the app is logged, hashed");
+        Assert.That(harness.Logger.Entries.Select(e => e.Message), Has.None.Contains(key));
+    }
+
+    [Test]
     public async Task Play_SilentPlayer_IsNotClosedByIdleTimeout()
     {
         var hub = new StreamHub();
