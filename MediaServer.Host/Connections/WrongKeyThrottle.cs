@@ -1,3 +1,4 @@
+using MediaServer.Core.Streams;
 using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
@@ -100,27 +101,21 @@ public sealed class WrongKeyThrottle(WrongKeyOptions options, TimeProvider time)
     /// <summary>The address an attempt is counted under: IPv4 as is, IPv6 by its /64 network.</summary>
     internal static UInt128 KeyOf(IPAddress? address)
     {
-        if (address is null)
+        if (ClientNetwork.Of(address) is not { } network)
         {
             return UInt128.Zero;
         }
 
-        if (address.IsIPv4MappedToIPv6)
-        {
-            address = address.MapToIPv4();
-        }
-
         Span<byte> bytes = stackalloc byte[16];
-        if (address.AddressFamily == AddressFamily.InterNetwork)
+        if (network.AddressFamily == AddressFamily.InterNetwork)
         {
-            address.TryWriteBytes(bytes[12..], out _);
+            network.TryWriteBytes(bytes[12..], out _);
             bytes[10] = 0xFF; // the ::ffff:a.b.c.d form, so no IPv4 address shares a key with an IPv6 /64
             bytes[11] = 0xFF;
         }
         else
         {
-            address.TryWriteBytes(bytes, out _);
-            bytes[8..].Clear(); // the /64 network
+            network.TryWriteBytes(bytes, out _); // the /64 network
         }
 
         return System.Buffers.Binary.BinaryPrimitives.ReadUInt128BigEndian(bytes);

@@ -1,3 +1,4 @@
+using MediaServer.Core.Streams;
 using System.Net;
 
 namespace MediaServer.Rtmp.Session;
@@ -39,28 +40,12 @@ public sealed class RtmpConnectionLimits
     }
 
     /// <summary>The key an address is counted under: the IPv4 address, or the /64 of an IPv6 address.</summary>
-    public static string AddressKey(IPAddress? address)
+    public static string AddressKey(IPAddress? address) => ClientNetwork.Of(address) switch
     {
-        if (address is null)
-        {
-            return "";
-        }
-
-        if (address.IsIPv4MappedToIPv6)
-        {
-            address = address.MapToIPv4();
-        }
-
-        if (address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6)
-        {
-            Span<byte> bytes = stackalloc byte[16];
-            address.TryWriteBytes(bytes, out _);
-            bytes[8..].Clear();
-            return new IPAddress(bytes).ToString() + "/64";
-        }
-
-        return address.ToString();
-    }
+        null => "",
+        { AddressFamily: System.Net.Sockets.AddressFamily.InterNetworkV6 } network => network + "/64",
+        var network => network.ToString(),
+    };
 
     /// <summary>Takes a connection slot; null when it fits (call <see cref="ReleaseConnection"/> once), else why not.</summary>
     public string? TryAcquireConnection(string addressKey)
