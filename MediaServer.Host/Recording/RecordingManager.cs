@@ -226,13 +226,7 @@ internal sealed class RecordingManager(
                     }
                 }
 
-                if (_abandoned)
-                {
-                    writer?.Dispose();
-                    return;
-                }
-
-                if (failed || stopped || writer is null)
+                if (_abandoned || failed || stopped || writer is null)
                 {
                     return;
                 }

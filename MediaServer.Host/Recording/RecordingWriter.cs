@@ -33,7 +33,6 @@ internal sealed class RecordingWriter : IDisposable
     public const string MetadataName = "recording.json";
 
     private readonly ArrayBufferWriter<byte> _entry = new(256);
-    private readonly int _configuredTarget;
     private readonly string _playlistPath;
     private FileStream? _playlist; // open for appending once the playlist exists
     private long _headerLength;
@@ -45,8 +44,7 @@ internal sealed class RecordingWriter : IDisposable
     {
         Directory = directory;
         Metadata = metadata;
-        _configuredTarget = Math.Max(1, targetDuration);
-        _target = _configuredTarget;
+        _target = Math.Max(1, targetDuration);
         _playlistPath = Path.Combine(directory, PlaylistName);
         RecordingFiles.CreateDirectory(directory);
         WriteMetadata();
